@@ -1,0 +1,57 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SecurityEvent, User
+from billing.plans import plan_for
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["-created_at"]
+    list_display = [
+        "email",
+        "plan",
+        "usage_count",
+        "reset_date",
+        "is_active",
+        "is_staff",
+        "created_at",
+    ]
+    list_filter = ["is_active", "is_staff", "is_superuser"]
+    search_fields = ["email"]
+    readonly_fields = ["created_at", "last_login", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Usage"), {"fields": ["usage_count", "reset_date"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Dates"), {"fields": ["last_login", "created_at", "updated_at"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
+    ]
+
+    @admin.display(description=_("plan"))
+    def plan(self, obj: User) -> str:
+        return str(plan_for(obj).name)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "user", "ip", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["user__email", "ip"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

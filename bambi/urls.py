@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from bambi import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("", include("accounts.urls")),
+    path("", include("byok.urls")),
+    path("", include("generations.urls")),
+    path("", include("billing.urls")),
+]
+
+handler404 = "bambi.views.page_not_found"
+handler500 = "bambi.views.server_error"

@@ -1,0 +1,112 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImageGeneration(models.Model):
+    """One generation request (one prompt, one or more images)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+    )
+    configuration = models.ForeignKey(
+        "byok.ApiConfiguration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generations",
+    )
+    model = models.ForeignKey(
+        "byok.ImageModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider = models.ForeignKey(
+        "byok.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    prompt = models.TextField(_("prompt"))
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    error_message = models.TextField(_("error"), blank=True)
+    cost_estimate = models.DecimalField(
+        _("estimated cost (USD)"), max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="generation_user_created")]
+        verbose_name = _("image generation")
+        verbose_name_plural = _("image generations")
+
+    def __str__(self) -> str:
+        return self.prompt[:60]
+
+
+class Image(models.Model):
+    """One stored image of a generation; files live in default_storage, never at a public URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    generation = models.ForeignKey(ImageGeneration, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField(default=0)
+    storage_path = models.CharField(max_length=255)
+    thumbnail_path = models.CharField(max_length=255, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    format = models.CharField(max_length=16, blank=True)
+    bytes = models.PositiveIntegerField(null=True, blank=True)
+    revised_prompt = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["generation", "index"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def __str__(self) -> str:
+        return self.storage_path
+
+
+class ApiUsage(models.Model):
+    """One row per provider call made for a user (the seed's `api_usage`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_usage"
+    )
+    configuration = models.ForeignKey(
+        "byok.ApiConfiguration", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider = models.ForeignKey(
+        "byok.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    generation = models.ForeignKey(
+        ImageGeneration, null=True, blank=True, on_delete=models.SET_NULL, related_name="usage"
+    )
+    request_type = models.CharField(max_length=32, default="image_generation")
+    request_count = models.PositiveIntegerField(default=1)
+    tokens_used = models.PositiveIntegerField(null=True, blank=True)
+    cost_estimate = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="usage_user_created")]
+        verbose_name = _("API usage")
+        verbose_name_plural = _("API usage")
+
+    def __str__(self) -> str:
+        return f"{self.request_type} × {self.request_count}"
