@@ -1,0 +1,33 @@
+"""Reads of the byok app. User data is only ever reached through its owner."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from byok.models import ApiConfiguration, ImageModel, Provider
+
+
+def api_configurations_for(*, user) -> QuerySet[ApiConfiguration]:
+    """The user's configurations, newest first."""
+    return (
+        ApiConfiguration.objects.filter(user=user)
+        .select_related("provider")
+        .order_by("-created_at")
+    )
+
+
+def api_configuration_get(*, user, pk) -> ApiConfiguration:
+    """The user's configuration `pk`; Http404 when it is missing or someone else's."""
+    return get_object_or_404(api_configurations_for(user=user), pk=pk)
+
+
+def active_providers() -> QuerySet[Provider]:
+    """Active providers, each with its active models prefetched as `active_models`."""
+    return Provider.objects.filter(is_active=True).prefetch_related(
+        Prefetch(
+            "models",
+            queryset=ImageModel.objects.filter(is_active=True).order_by("name"),
+            to_attr="active_models",
+        )
+    )
