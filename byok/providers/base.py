@@ -1,0 +1,276 @@
+"""The provider interface (litellm-style: one small class per provider).
+
+An adapter knows one provider's wire format and nothing else:
+
+- `validate_key(key)` calls a free endpoint and answers a `KeyCheck`;
+- `build_request(...)` turns a prompt and options into a `PreparedRequest` (pure);
+- `parse_response(status, body, content_type)` turns the provider's answer into a
+  `GenerationOutput` or raises one of `byok.providers.errors` (pure, except that image URLs are
+  downloaded at once because they expire);
+- `generate(...)` = build -> one POST through `bambi.http` -> parse.
+
+Adapters never hold a key beyond the call that receives it, and never build a URL from anything
+but the provider row's `api_base_url`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+import requests
+
+from bambi import http
+from byok.providers.errors import (
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """The verdict on a key. "unreachable" means we could not tell: never treat it as invalid."""
+
+    status: Literal["valid", "invalid", "unreachable"]
+    reason: str | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == "valid"
+
+
+@dataclass(frozen=True)
+class ProviderImage:
+    """One image as the provider delivered it (bytes already decoded or downloaded)."""
+
+    data: bytes
+    mime_type: str | None = None
+    revised_prompt: str | None = None
+
+    def __repr__(self) -> str:  # the bytes would flood logs and test output
+        return (
+            f"ProviderImage({len(self.data)} bytes, mime_type={self.mime_type!r}, "
+            f"revised_prompt={self.revised_prompt!r})"
+        )
+
+
+@dataclass(frozen=True)
+class GenerationOutput:
+    """What a successful generation returns.
+
+    `cost_usd` is the exact cost when the provider reports it (xAI), else None and the caller
+    falls back to the catalogue price. `usage` is the provider's raw usage block (JSON-safe).
+    """
+
+    images: list[ProviderImage]
+    cost_usd: Decimal | None = None
+    usage: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """An HTTP request ready to send. `headers` holds the key: never log or store this object."""
+
+    method: str
+    url: str
+    headers: dict
+    json: dict | None
+
+    def __repr__(self) -> str:  # keeps the key out of tracebacks and debug output
+        return f"PreparedRequest({self.method} {self.url})"
+
+
+class ProviderAdapter:
+    """Base class of the provider adapters. Subclasses set `slug` and implement the hooks."""
+
+    slug: ClassVar[str]
+
+    def __init__(self, base_url: str) -> None:
+        """`base_url` is the provider row's `api_base_url`; every URL is built from it."""
+        if not base_url or not base_url.strip():
+            raise ValueError("A provider adapter needs the provider's API base URL.")
+        self.base_url = base_url.strip().rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r})"
+
+    # --- to implement in each provider -----------------------------------------------------------
+
+    def validation_request(self, key: str) -> PreparedRequest:
+        """The free, read-only request that tells whether `key` works."""
+        raise NotImplementedError
+
+    def parse_validation(self, status: int, body: bytes, content_type: str | None) -> KeyCheck:
+        """Turn the answer to `validation_request` into a `KeyCheck`."""
+        raise NotImplementedError
+
+    def build_request(
+        self, *, key: str, model_id: str, prompt: str, options: dict
+    ) -> PreparedRequest:
+        """The generation request. `options` is already validated against the model's
+        capabilities; only the fields this model family accepts are sent."""
+        raise NotImplementedError
+
+    def parse_response(
+        self, status: int, body: bytes, content_type: str | None
+    ) -> GenerationOutput:
+        """The generation answer -> images, or raise a `ProviderError` subclass."""
+        raise NotImplementedError
+
+    # --- shared flow -----------------------------------------------------------------------------
+
+    def validate_key(self, key: str) -> KeyCheck:
+        """Check `key` against a free endpoint.
+
+        A network error, a timeout or a 5xx gives "unreachable", never "invalid": a provider
+        outage must not mark every user's key as bad.
+        """
+        prepared = self.validation_request(key)
+        try:
+            response = http.request(
+                prepared.method,
+                prepared.url,
+                headers=prepared.headers,
+                json=prepared.json,
+                timeout=http.validate_timeout(),
+            )
+        except requests.Timeout:
+            return KeyCheck("unreachable", "The provider did not answer in time.")
+        except requests.RequestException:
+            return KeyCheck("unreachable", "The provider could not be reached.")
+        check = self.parse_validation(
+            response.status_code, response.content, response.headers.get("Content-Type")
+        )
+        if check.reason:
+            check = KeyCheck(check.status, http.redact(check.reason, key)[:500])
+        return check
+
+    def generate(self, *, key: str, model_id: str, prompt: str, options: dict) -> GenerationOutput:
+        """Build, send once, parse. Raises a `ProviderError` subclass on any failure.
+
+        Exactly one POST: a read timeout becomes `ProviderTimeout` and is not retried, because
+        the provider may have generated (and billed) the images already.
+        """
+        prepared = self.build_request(key=key, model_id=model_id, prompt=prompt, options=options)
+        try:
+            response = http.request(
+                prepared.method,
+                prepared.url,
+                headers=prepared.headers,
+                json=prepared.json,
+                timeout=http.generate_timeout(),
+            )
+        except requests.Timeout as exc:
+            raise ProviderTimeout() from exc
+        except requests.RequestException as exc:
+            raise ProviderUnavailable("The image provider could not be reached.") from exc
+        try:
+            return self.parse_response(
+                response.status_code, response.content, response.headers.get("Content-Type")
+            )
+        except ProviderError as exc:
+            exc.scrub(key)
+            raise
+
+
+# --- helpers shared by the adapters --------------------------------------------------------------
+
+
+def load_json(body: bytes) -> dict | None:
+    """The body as a JSON object, or None when it is not one (HTML error pages, garbage)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,", re.IGNORECASE)
+
+
+def decode_b64(data: Any) -> tuple[bytes, str | None]:
+    """Decode a base64 image, with or without a `data:image/…;base64,` prefix.
+
+    Returns (bytes, mime type from the prefix or None). Raises ProviderUnavailable when the data
+    is not base64 or decodes to nothing.
+    """
+    if not isinstance(data, str) or not data:
+        raise ProviderUnavailable("The provider sent an image without data.")
+    mime = None
+    match = _DATA_URI.match(data)
+    if match:
+        mime = match.group("mime")
+        data = data[match.end() :]
+    try:
+        raw = base64.b64decode("".join(data.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ProviderUnavailable("The provider sent an image that could not be decoded.") from exc
+    if not raw:
+        raise ProviderUnavailable("The provider sent an empty image.")
+    return raw, mime
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """The image type from its first bytes, for answers that do not say."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return None
+
+
+def download_image(url: Any, *, revised_prompt: str | None = None) -> ProviderImage:
+    """Fetch an image the provider answered with a URL (they expire, so at once).
+
+    Goes through `bambi.http.download`: no credential sent, http(s) only, size-capped.
+    """
+    if not isinstance(url, str) or not url:
+        raise ProviderUnavailable("The provider sent an image without data.")
+    try:
+        data, content_type = http.download(url)
+    except http.DownloadError as exc:
+        raise ProviderUnavailable(f"The generated image could not be downloaded: {exc}") from exc
+    mime = sniff_mime(data)
+    if mime is None and content_type and content_type.lower().startswith("image/"):
+        mime = content_type.split(";")[0].strip().lower()
+    return ProviderImage(data=data, mime_type=mime, revised_prompt=revised_prompt)
+
+
+def unreadable_answer(status: int) -> ProviderError:
+    """The error for an answer that is not the JSON the provider documents (an HTML page from a
+    proxy, a truncated body). A 429 keeps its meaning whatever the body looks like."""
+    if status == 429:
+        return RateLimited(provider_status=status)
+    return ProviderUnavailable(
+        f"The image provider sent an unreadable answer (HTTP {status}).", provider_status=status
+    )
+
+
+def unreadable_validation(status: int) -> KeyCheck:
+    return KeyCheck("unreachable", f"The provider sent an unexpected answer (HTTP {status}).")
+
+
+def text_of(value: Any) -> str | None:
+    """`value` when it is a non-empty string, else None (provider fields are not always typed)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def json_safe(value: Any) -> dict:
+    """`value` as a JSON-serialisable dict (usage blocks), or {}."""
+    if not isinstance(value, dict):
+        return {}
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return {}
