@@ -1,0 +1,247 @@
+"""Google Gemini API (generativelanguage), with the key in `x-goog-api-key`.
+
+The key never goes in the URL (`?key=`): URLs end up in access logs and tracebacks.
+
+Two model families behind one key (see /work/shared/providers.md):
+- Gemini image models (`gemini-*`, "Nano Banana"): `:generateContent`, images come back as
+  `inlineData` parts next to text parts; a safety stop or a text-only answer is a refusal.
+- Imagen (everything else): `:predict`. `sampleCount` defaults to 4 when left out, which would
+  bill four images, so it is always sent. Filtered images come back as `raiFilteredReason`
+  entries (not charged) and an all-filtered answer can be an empty object.
+Vertex AI needs OAuth, not an API key, so it is not what this adapter speaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from byok.providers.base import (
+    GenerationOutput,
+    KeyCheck,
+    PreparedRequest,
+    ProviderAdapter,
+    ProviderImage,
+    decode_b64,
+    json_safe,
+    load_json,
+    sniff_mime,
+    text_of,
+    unreadable_answer,
+    unreadable_validation,
+)
+from byok.providers.errors import (
+    BadRequest,
+    ContentRefused,
+    InvalidKey,
+    OutOfCredit,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+# Finish reasons that mean "stopped by a safety or policy filter" (generateContent).
+_REFUSAL_FINISH_REASONS = {
+    "SAFETY",
+    "IMAGE_SAFETY",
+    "PROHIBITED_CONTENT",
+    "IMAGE_PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "RECITATION",
+    "IMAGE_RECITATION",
+}
+_INVALID_KEY_REASONS = {"API_KEY_INVALID", "API_KEY_EXPIRED"}
+# Imagen reports a blocked prompt as a plain 400 INVALID_ARGUMENT; only the wording tells.
+_REFUSAL_WORDS = ("responsible ai", "may violate our policies", "sensitive words", "safety")
+
+
+def _is_gemini(model_id: str) -> bool:
+    return model_id.startswith("gemini")
+
+
+class GoogleAdapter(ProviderAdapter):
+    slug = "google"
+
+    def _headers(self, key: str) -> dict:
+        return {"x-goog-api-key": key, "Content-Type": "application/json"}
+
+    def _model_url(self, model_id: str, method: str) -> str:
+        # Accept "models/imagen-…" as well as "imagen-…"; quote so an operator's typo cannot
+        # change the path.
+        name = model_id.removeprefix("models/")
+        return f"{self.base_url}/v1beta/models/{quote(name, safe='.-_')}:{method}"
+
+    # --- key validation --------------------------------------------------------------------------
+
+    def validation_request(self, key: str) -> PreparedRequest:
+        return PreparedRequest(
+            "GET", f"{self.base_url}/v1beta/models?pageSize=1", self._headers(key), None
+        )
+
+    def parse_validation(self, status: int, body: bytes, content_type: str | None) -> KeyCheck:
+        payload = load_json(body)
+        if status == 200:
+            return KeyCheck("valid") if payload is not None else unreadable_validation(status)
+        error = _error_fields(payload)
+        if status in (401, 403) or error["reasons"] & _INVALID_KEY_REASONS:
+            return KeyCheck("invalid", error["message"] or InvalidKey.default_message)
+        return unreadable_validation(status)
+
+    # --- generation ------------------------------------------------------------------------------
+
+    def build_request(
+        self, *, key: str, model_id: str, prompt: str, options: dict
+    ) -> PreparedRequest:
+        if _is_gemini(model_id):
+            generation_config: dict[str, Any] = {"responseModalities": ["TEXT", "IMAGE"]}
+            image_config: dict[str, Any] = {}
+            if options.get("aspect_ratio"):
+                image_config["aspectRatio"] = options["aspect_ratio"]
+            if options.get("resolution"):
+                image_config["imageSize"] = options["resolution"]
+            if image_config:
+                generation_config["imageConfig"] = image_config
+            body: dict[str, Any] = {
+                "contents": [{"parts": [{"text": prompt}]}],
+                "generationConfig": generation_config,
+            }
+            url = self._model_url(model_id, "generateContent")
+        else:
+            parameters: dict[str, Any] = {"sampleCount": int(options.get("count") or 1)}
+            if options.get("aspect_ratio"):
+                parameters["aspectRatio"] = options["aspect_ratio"]
+            if options.get("resolution"):
+                parameters["sampleImageSize"] = options["resolution"]
+            body = {"instances": [{"prompt": prompt}], "parameters": parameters}
+            url = self._model_url(model_id, "predict")
+        return PreparedRequest("POST", url, self._headers(key), body)
+
+    def parse_response(
+        self, status: int, body: bytes, content_type: str | None
+    ) -> GenerationOutput:
+        payload = load_json(body)
+        if payload is None:
+            raise unreadable_answer(status)
+        if status != 200:
+            raise _classify_error(status, payload)
+        # The answer's shape says which API answered; parse_response does not get the model.
+        if "candidates" in payload or "promptFeedback" in payload:
+            return _parse_generate_content(payload)
+        return _parse_predict(payload)
+
+
+def _parse_generate_content(payload: dict) -> GenerationOutput:
+    usage = json_safe(payload.get("usageMetadata"))
+    feedback = payload.get("promptFeedback")
+    block_reason = feedback.get("blockReason") if isinstance(feedback, dict) else None
+    candidates = payload.get("candidates")
+    if not isinstance(candidates, list) or not candidates:
+        if block_reason:
+            raise ContentRefused(
+                text_of(feedback.get("blockReasonMessage")) if isinstance(feedback, dict) else None,
+                provider_status=200,
+                code=str(block_reason),
+            )
+        raise ProviderUnavailable("The provider answered without any image.", provider_status=200)
+
+    images: list[ProviderImage] = []
+    texts: list[str] = []
+    finish_reasons: list[str] = []
+    for candidate in candidates:
+        if not isinstance(candidate, dict):
+            continue
+        if candidate.get("finishReason"):
+            finish_reasons.append(str(candidate["finishReason"]))
+        content = candidate.get("content")
+        parts = content.get("parts") if isinstance(content, dict) else None
+        for part in parts if isinstance(parts, list) else []:
+            if not isinstance(part, dict) or part.get("thought"):
+                continue  # "thinking" drafts are not the answer
+            inline = part.get("inlineData")
+            if isinstance(inline, dict) and inline.get("data"):
+                data, _ = decode_b64(inline["data"])
+                images.append(
+                    ProviderImage(data, sniff_mime(data) or text_of(inline.get("mimeType")))
+                )
+            elif text_of(part.get("text")):
+                texts.append(part["text"].strip())
+    if images:
+        return GenerationOutput(images=images, usage=usage)
+    refusal = next((r for r in finish_reasons if r in _REFUSAL_FINISH_REASONS), None)
+    # No image part at all is a refusal too: the model explains itself in the text part.
+    raise ContentRefused(
+        " ".join(texts) or None,
+        provider_status=200,
+        code=refusal or (finish_reasons[0] if finish_reasons else None),
+    )
+
+
+def _parse_predict(payload: dict) -> GenerationOutput:
+    predictions = payload.get("predictions")
+    if predictions is not None and not isinstance(predictions, list):
+        raise ProviderUnavailable("The provider sent an unreadable answer.", provider_status=200)
+    images: list[ProviderImage] = []
+    filtered: list[str] = []
+    for prediction in predictions or []:
+        if not isinstance(prediction, dict):
+            continue
+        if prediction.get("bytesBase64Encoded"):
+            data, _ = decode_b64(prediction["bytesBase64Encoded"])
+            mime = sniff_mime(data) or text_of(prediction.get("mimeType"))
+            images.append(ProviderImage(data, mime))
+        elif text_of(prediction.get("raiFilteredReason")):
+            filtered.append(prediction["raiFilteredReason"].strip())
+    if not images:
+        # All filtered, or `{}` (what Imagen sends when every image was filtered silently).
+        raise ContentRefused(" ".join(dict.fromkeys(filtered)) or None, provider_status=200)
+    usage: dict[str, Any] = {"images": len(images)}
+    if filtered:
+        usage["filtered"] = len(filtered)  # not charged by Google
+    return GenerationOutput(images=images, usage=usage)
+
+
+def _error_fields(payload: dict | None) -> dict:
+    """{"error": {"code", "message", "status", "details": [{"reason"}…]}} -> flat fields."""
+    error = (payload or {}).get("error")
+    error = error if isinstance(error, dict) else {}
+    details = error.get("details")
+    reasons = {
+        str(d.get("reason"))
+        for d in (details if isinstance(details, list) else [])
+        if isinstance(d, dict) and d.get("reason")
+    }
+    return {
+        "message": text_of(error.get("message")),
+        "status": str(error.get("status") or ""),
+        "reasons": reasons,
+    }
+
+
+def _classify_error(status: int, payload: dict) -> ProviderError:
+    error = _error_fields(payload)
+    message = error["message"]
+    lowered = (message or "").lower()
+    kwargs: dict[str, Any] = {
+        "provider_status": status,
+        "code": next(iter(sorted(error["reasons"])), None) or error["status"] or None,
+    }
+
+    if error["reasons"] & _INVALID_KEY_REASONS or status in (401, 403):
+        # 400 API_KEY_INVALID (bad key), 401 UNAUTHENTICATED, 403 PERMISSION_DENIED (no key,
+        # or a key restricted away from this API).
+        return InvalidKey(message, **kwargs)
+    if status == 400 and "billed users" in lowered:
+        # "Imagen API is only accessible to billed users at this time.": the key works, the
+        # project behind it has no billing.
+        return OutOfCredit(message, **kwargs)
+    if status == 429:
+        return RateLimited(message, **kwargs)
+    if status == 400 and any(word in lowered for word in _REFUSAL_WORDS):
+        return ContentRefused(message, **kwargs)
+    if status == 408:
+        return ProviderTimeout(message, **kwargs)
+    if 400 <= status < 500:
+        return BadRequest(message, **kwargs)  # 400 INVALID_ARGUMENT, 404 NOT_FOUND (retired)
+    return ProviderUnavailable(message, **kwargs)
