@@ -1,0 +1,168 @@
+"""Admin of the byok app: operators edit the catalogue and see users' configurations.
+
+A configuration's key is never shown, not even as ciphertext: its field is left out of every
+list, form and read-only display, and operators cannot add or edit configurations.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from byok import services
+from byok.models import ApiConfiguration, ImageModel, Provider
+
+_LIST_KEYS = (
+    "sizes",
+    "aspect_ratios",
+    "qualities",
+    "styles",
+    "resolutions",
+    "output_formats",
+    "backgrounds",
+)
+_INT_KEYS = ("max_images", "max_prompt_length")
+
+
+def _check_price(value) -> bool:
+    try:
+        return Decimal(str(value)) >= 0 and isinstance(value, str)
+    except (InvalidOperation, ValueError):
+        return False
+
+
+class ImageModelForm(forms.ModelForm):
+    """Catches the capability mistakes that would break validation or cost estimates."""
+
+    class Meta:
+        model = ImageModel
+        fields = ["provider", "name", "model_id", "description", "capabilities", "is_active"]
+
+    def clean_capabilities(self):
+        caps = self.cleaned_data.get("capabilities")
+        if caps in (None, ""):
+            return {}
+        if not isinstance(caps, dict):
+            raise forms.ValidationError(_("Capabilities must be a JSON object."))
+        problems = []
+        for key in _LIST_KEYS:
+            if key in caps and not (
+                isinstance(caps[key], list) and all(isinstance(v, str) for v in caps[key])
+            ):
+                problems.append(_("“%(key)s” must be a list of strings.") % {"key": key})
+        for key in _INT_KEYS:
+            value = caps.get(key)
+            if value is not None and not (
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1
+            ):
+                problems.append(_("“%(key)s” must be a whole number of at least 1.") % {"key": key})
+        price = caps.get("price_per_image")
+        if price is not None:
+            prices = price.values() if isinstance(price, dict) else [price]
+            if not all(_check_price(p) for p in prices):
+                problems.append(
+                    _(
+                        '“price_per_image” must be a price in USD as a string (e.g. "0.04"), '
+                        "or an object of such prices by quality."
+                    )
+                )
+        if "defaults" in caps and not isinstance(caps["defaults"], dict):
+            problems.append(_("“defaults” must be a JSON object."))
+        if problems:
+            raise forms.ValidationError(problems)
+        return caps
+
+
+class ImageModelInline(admin.TabularInline):
+    model = ImageModel
+    form = ImageModelForm
+    fields = ["name", "model_id", "is_active"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "api_base_url", "is_active", "model_count"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["created_at", "updated_at"]
+    fields = [
+        "name",
+        "slug",
+        "description",
+        "website_url",
+        "api_base_url",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ImageModelInline]
+
+    @admin.display(description=_("models"))
+    def model_count(self, obj: Provider) -> int:
+        return obj.models.count()
+
+
+@admin.register(ImageModel)
+class ImageModelAdmin(admin.ModelAdmin):
+    form = ImageModelForm
+    list_display = ["name", "model_id", "provider", "is_active", "updated_at"]
+    list_editable = ["is_active"]
+    list_filter = ["provider", "is_active"]
+    search_fields = ["name", "model_id"]
+    list_select_related = ["provider"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(ApiConfiguration)
+class ApiConfigurationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "user",
+        "provider",
+        "key_hint",
+        "is_valid",
+        "last_validated_at",
+        "last_used_at",
+        "created_at",
+    ]
+    list_filter = ["provider", "is_valid"]
+    search_fields = ["name", "user__email", "key_hint"]
+    list_select_related = ["user", "provider"]
+    date_hierarchy = "created_at"
+    # Everything an operator may see, explicitly: `api_key` is not in this list, so neither
+    # the clear key nor its ciphertext is ever rendered.
+    fields = [
+        "user",
+        "provider",
+        "name",
+        "key_hint",
+        "is_valid",
+        "last_validated_at",
+        "last_used_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        # A key must come from its owner, checked with the provider: never typed in here.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # View-only; `has_view_permission` still lets operators open the page.
+        return False
+
+    def delete_model(self, request, obj: ApiConfiguration) -> None:
+        services.api_configuration_delete(
+            configuration=obj, request=request, by_operator=request.user.email
+        )
+
+    def delete_queryset(self, request, queryset) -> None:
+        for configuration in queryset.select_related("provider", "user"):
+            self.delete_model(request, configuration)

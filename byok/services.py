@@ -1,0 +1,392 @@
+"""Writes of the byok app: adding, renaming, replacing, re-validating and deleting keys.
+
+Every key is checked with its provider before it is stored: a key the provider refuses is
+never saved, and neither is one we could not check (provider down or slow). The clear key
+lives only in the arguments of these functions and in the adapter call; what is stored is
+the ciphertext (see byok/crypto.py) and a short hint such as `sk-…Qa42`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import SecurityEvent
+from accounts.services import security_event_record
+from billing.plans import PlanLimitReached, plan_for
+from byok.crypto import DecryptionError
+from byok.models import ApiConfiguration, Provider
+
+logger = logging.getLogger(__name__)
+
+BILLING_URL = "/dashboard/billing/"
+
+# A status line for each way a check can end without an answer on the key itself.
+UNREACHABLE_STATUS = 502
+TIMEOUT_STATUS = 504
+
+
+class KeyNotAccepted(Exception):
+    """The key could not be stored: the provider refused it (400) or could not be asked
+    (502, 504 on a timeout). `message` is a sentence for the user; nothing was written."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class KeyCheckResult:
+    """What a provider said about a key: `status` is valid / invalid / unreachable."""
+
+    status: str
+    reason: str | None
+    http_status: int | None = None  # for "unreachable": 502, or 504 on a timeout
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == "valid"
+
+
+def key_hint(key: str) -> str:
+    """A recognisable, harmless hint: `sk-…Qa42` (at most 7 characters of the key).
+
+    Short keys reveal less, so the hint never gives away most of a key."""
+    key = key.strip()
+    if len(key) >= 16:
+        return f"{key[:3]}…{key[-4:]}"
+    if len(key) >= 8:
+        return f"…{key[-2:]}"
+    return "…"
+
+
+# Providers echo a masked key in some messages ("Incorrect API key provided: sk-ab****1234").
+_MASKED_KEY = re.compile(r"\S*\*{3,}\S*")
+
+
+def scrub_reason(reason: str | None, key: str | None = None) -> str | None:
+    """The provider's reason without the key or any echoed part of it, so it can be stored,
+    shown and logged."""
+    if not reason:
+        return reason
+    reason = _MASKED_KEY.sub("…", reason)
+    if key:
+        key = key.strip()
+        if key and key in reason:
+            reason = reason.replace(key, key_hint(key))
+        # Any 8-character run of the key is more than the hint shows.
+        for start in range(max(len(key) - 7, 0)):
+            chunk = key[start : start + 8]
+            if len(chunk) == 8 and chunk in reason:
+                reason = reason.replace(chunk, "…")
+    return reason[:500]
+
+
+def key_check(*, provider: Provider, key: str) -> KeyCheckResult:
+    """Ask the provider (at the row's `api_base_url`) whether `key` works. Never raises for
+    an answer of the provider or a network failure: those become invalid / unreachable."""
+    from byok.providers import get_provider
+
+    adapter = get_provider(provider.slug, provider.api_base_url)
+    check = adapter.validate_key(key)
+    reason = scrub_reason(getattr(check, "reason", None), key)
+    http_status = None
+    if check.status == "unreachable":
+        http_status = getattr(check, "http_status", None)
+        if http_status not in (UNREACHABLE_STATUS, TIMEOUT_STATUS):
+            http_status = TIMEOUT_STATUS if _looks_like_timeout(check) else UNREACHABLE_STATUS
+    return KeyCheckResult(status=check.status, reason=reason, http_status=http_status)
+
+
+def _looks_like_timeout(check) -> bool:
+    if getattr(check, "timed_out", False):
+        return True
+    return "time" in (getattr(check, "reason", None) or "").lower()
+
+
+def _refusal(check: KeyCheckResult, provider: Provider) -> KeyNotAccepted:
+    """The exception that tells the user why a key was not stored."""
+    if check.status == "invalid":
+        if check.reason:
+            message = _("%(provider)s refused this key: %(reason)s") % {
+                "provider": provider.name,
+                "reason": check.reason,
+            }
+        else:
+            message = _("%(provider)s refused this key.") % {"provider": provider.name}
+        return KeyNotAccepted(message, 400)
+    if check.http_status == TIMEOUT_STATUS:
+        message = _(
+            "%(provider)s did not answer in time, so the key could not be checked and was "
+            "not saved. Please try again in a moment."
+        ) % {"provider": provider.name}
+        return KeyNotAccepted(message, TIMEOUT_STATUS)
+    message = _(
+        "%(provider)s could not be reached, so the key could not be checked and was not "
+        "saved. Please try again in a moment."
+    ) % {"provider": provider.name}
+    return KeyNotAccepted(message, UNREACHABLE_STATUS)
+
+
+def plan_limit_sentence(limit: int) -> str:
+    return ngettext(
+        "Your Free plan allows %(limit)s API key. Upgrade to Premium for unlimited keys: %(url)s",
+        "Your Free plan allows %(limit)s API keys. Upgrade to Premium for unlimited keys: %(url)s",
+        limit,
+    ) % {"limit": limit, "url": BILLING_URL}
+
+
+def can_add_configuration(*, user) -> bool:
+    """Whether the user's plan lets them add one more configuration."""
+    limit = plan_for(user).configurations
+    return limit is None or ApiConfiguration.objects.filter(user=user).count() < limit
+
+
+def _check_plan_limit(user) -> None:
+    limit = plan_for(user).configurations
+    if limit is not None and ApiConfiguration.objects.filter(user=user).count() >= limit:
+        raise PlanLimitReached(plan_limit_sentence(limit))
+
+
+def api_configuration_create(
+    *,
+    user,
+    provider: Provider,
+    name: str,
+    api_key: str,
+    request: HttpRequest | None = None,
+) -> ApiConfiguration:
+    """Check `api_key` with the provider, then store it encrypted.
+
+    Raises PlanLimitReached when the plan allows no more keys (before asking the provider),
+    KeyNotAccepted when the provider refuses the key or cannot be asked. Nothing is stored
+    in either case."""
+    api_key = api_key.strip()
+    _check_plan_limit(user)
+    check = key_check(provider=provider, key=api_key)
+    if not check.is_valid:
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_VALIDATED,
+            user=user,
+            request=request,
+            provider=provider.slug,
+            result=check.status,
+            stored=False,
+        )
+        raise _refusal(check, provider)
+
+    with transaction.atomic():
+        # Lock the owner so two parallel adds cannot both pass the plan's limit.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        _check_plan_limit(user)
+        configuration = ApiConfiguration(
+            user=user,
+            provider=provider,
+            name=name.strip(),
+            key_hint=key_hint(api_key),
+            is_valid=True,
+            last_validated_at=timezone.now(),
+        )
+        configuration.api_key = api_key
+        configuration.save()
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_CREATED,
+            user=user,
+            request=request,
+            configuration_id=str(configuration.pk),
+            provider=provider.slug,
+            name=configuration.name,
+            key_hint=configuration.key_hint,
+        )
+    logger.info("API configuration %s added for provider %s", configuration.pk, provider.slug)
+    return configuration
+
+
+def api_configuration_rename(
+    *, configuration: ApiConfiguration, name: str, request: HttpRequest | None = None
+) -> ApiConfiguration:
+    """Give the configuration a new name."""
+    old_name = configuration.name
+    with transaction.atomic():
+        configuration.name = name.strip()
+        configuration.save(update_fields=["name", "updated_at"])
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_RENAMED,
+            user=configuration.user,
+            request=request,
+            configuration_id=str(configuration.pk),
+            old_name=old_name,
+            name=configuration.name,
+        )
+    return configuration
+
+
+def api_configuration_replace_key(
+    *, configuration: ApiConfiguration, api_key: str, request: HttpRequest | None = None
+) -> ApiConfiguration:
+    """Check the new key with the configuration's provider, then store it in place of the old
+    one. KeyNotAccepted when refused or not checkable: the old key stays as it was."""
+    api_key = api_key.strip()
+    provider = configuration.provider
+    check = key_check(provider=provider, key=api_key)
+    if not check.is_valid:
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_VALIDATED,
+            user=configuration.user,
+            request=request,
+            configuration_id=str(configuration.pk),
+            provider=provider.slug,
+            result=check.status,
+            stored=False,
+        )
+        raise _refusal(check, provider)
+    with transaction.atomic():
+        old_hint = configuration.key_hint
+        configuration.api_key = api_key
+        configuration.key_hint = key_hint(api_key)
+        configuration.is_valid = True
+        configuration.last_validated_at = timezone.now()
+        configuration.save(
+            update_fields=["api_key", "key_hint", "is_valid", "last_validated_at", "updated_at"]
+        )
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_REPLACED,
+            user=configuration.user,
+            request=request,
+            configuration_id=str(configuration.pk),
+            provider=provider.slug,
+            old_key_hint=old_hint,
+            key_hint=configuration.key_hint,
+        )
+    return configuration
+
+
+def api_configuration_update(
+    *,
+    configuration: ApiConfiguration,
+    name: str | None = None,
+    api_key: str | None = None,
+    request: HttpRequest | None = None,
+) -> ApiConfiguration:
+    """Rename and/or replace the key (PATCH). The key is checked first, so a refused key
+    leaves the name unchanged too."""
+    if api_key:
+        configuration = api_configuration_replace_key(
+            configuration=configuration, api_key=api_key, request=request
+        )
+    if name and name.strip() != configuration.name:
+        configuration = api_configuration_rename(
+            configuration=configuration, name=name, request=request
+        )
+    return configuration
+
+
+def api_configuration_revalidate(
+    *, configuration: ApiConfiguration, request: HttpRequest | None = None
+) -> KeyCheckResult:
+    """Ask the provider again about the stored key and record the answer.
+
+    valid / invalid update `is_valid` and `last_validated_at`; unreachable changes nothing on
+    the configuration (the key is not known to be bad) and is returned with its status."""
+    check = key_check(provider=configuration.provider, key=configuration.api_key)
+    with transaction.atomic():
+        if check.status in ("valid", "invalid"):
+            configuration.is_valid = check.is_valid
+            configuration.last_validated_at = timezone.now()
+            configuration.save(update_fields=["is_valid", "last_validated_at", "updated_at"])
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_VALIDATED,
+            user=configuration.user,
+            request=request,
+            configuration_id=str(configuration.pk),
+            provider=configuration.provider.slug,
+            result=check.status,
+            reason=check.reason,
+        )
+    return check
+
+
+def revalidation_message(check: KeyCheckResult, configuration: ApiConfiguration) -> str:
+    """A sentence for the user about a re-validation."""
+    if check.is_valid:
+        return _("%(provider)s accepted the key “%(name)s”.") % {
+            "provider": configuration.provider.name,
+            "name": configuration.name,
+        }
+    return _refusal(check, configuration.provider).message
+
+
+def api_key_validate(
+    *, user, provider: Provider, api_key: str, request: HttpRequest | None = None
+) -> KeyCheckResult:
+    """Check a key without storing it (POST /api/validate-api-key/). Recorded in the audit log
+    so that using Bambi to test many keys leaves a trace."""
+    check = key_check(provider=provider, key=api_key.strip())
+    security_event_record(
+        kind=SecurityEvent.Kind.KEY_VALIDATED,
+        user=user,
+        request=request,
+        provider=provider.slug,
+        result=check.status,
+        stored=False,
+    )
+    return check
+
+
+def unreachable_error(check: KeyCheckResult, provider: Provider) -> KeyNotAccepted:
+    """The 502/504 sentence for a check that could not reach the provider."""
+    return _refusal(check, provider)
+
+
+def api_configuration_delete(
+    *, configuration: ApiConfiguration, request: HttpRequest | None = None, by_operator=None
+) -> None:
+    """Delete the configuration and its encrypted key. Generations made with it keep their
+    history (the generations app decides what its foreign key does)."""
+    with transaction.atomic():
+        detail = {
+            "configuration_id": str(configuration.pk),
+            "provider": configuration.provider.slug,
+            "name": configuration.name,
+            "key_hint": configuration.key_hint,
+        }
+        if by_operator is not None:
+            detail["deleted_by"] = str(by_operator)
+        user = configuration.user
+        configuration.delete()
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_DELETED, user=user, request=request, **detail
+        )
+
+
+def api_configuration_mark_invalid(
+    *, configuration: ApiConfiguration, reason: str | None = None
+) -> ApiConfiguration:
+    """Mark the configuration invalid because its provider refused the key during a call
+    (e.g. a 401 at generation time). The generations app calls this."""
+    try:
+        reason = scrub_reason(reason, configuration.api_key)
+    except DecryptionError:
+        reason = scrub_reason(reason)
+    with transaction.atomic():
+        ApiConfiguration.objects.filter(pk=configuration.pk).update(
+            is_valid=False, updated_at=timezone.now()
+        )
+        configuration.is_valid = False
+        security_event_record(
+            kind=SecurityEvent.Kind.KEY_INVALIDATED,
+            user=configuration.user,
+            configuration_id=str(configuration.pk),
+            provider=configuration.provider.slug,
+            reason=reason,
+        )
+    return configuration

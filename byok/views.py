@@ -1,0 +1,155 @@
+"""Dashboard pages for keys: /dashboard/keys/ and one page per key."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billing.plans import PlanLimitReached, plan_for
+from byok import services
+from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm
+from byok.selectors import api_configuration_get, api_configurations_for
+
+
+def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: int = 200):
+    plan = plan_for(request.user)
+    return render(
+        request,
+        "byok/keys.html",
+        {
+            "active_nav": "keys",
+            "configurations": api_configurations_for(user=request.user),
+            "form": form,
+            "plan": plan,
+            "can_add": services.can_add_configuration(user=request.user),
+            "limit_sentence": (
+                services.plan_limit_sentence(plan.configurations)
+                if plan.configurations is not None
+                else ""
+            ),
+            "billing_url": services.BILLING_URL,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def keys(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _keys_page(request, ApiConfigurationCreateForm())
+    form = ApiConfigurationCreateForm(request.POST)
+    if not form.is_valid():
+        return _keys_page(request, form, status=400)
+    try:
+        configuration = services.api_configuration_create(
+            user=request.user,
+            provider=form.cleaned_data["provider"],
+            name=form.cleaned_data["name"],
+            api_key=form.cleaned_data["api_key"],
+            request=request,
+        )
+    except PlanLimitReached as exc:
+        form.add_error(None, str(exc))
+        return _keys_page(request, form, status=403)
+    except services.KeyNotAccepted as exc:
+        form.add_error("api_key", exc.message)
+        return _keys_page(request, form, status=exc.status)
+    messages.success(
+        request,
+        _("Key “%(name)s” checked with %(provider)s and saved.")
+        % {"name": configuration.name, "provider": configuration.provider.name},
+    )
+    return redirect("keys")
+
+
+def _edit_page(request, configuration, rename_form=None, replace_form=None, status=200):
+    return render(
+        request,
+        "byok/key_edit.html",
+        {
+            "active_nav": "keys",
+            "configuration": configuration,
+            "rename_form": rename_form or RenameForm(initial={"name": configuration.name}),
+            "replace_form": replace_form or ReplaceKeyForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def key_edit(request: HttpRequest, pk) -> HttpResponse:
+    configuration = api_configuration_get(user=request.user, pk=pk)
+    return _edit_page(request, configuration)
+
+
+@login_required
+@require_POST
+def key_rename(request: HttpRequest, pk) -> HttpResponse:
+    configuration = api_configuration_get(user=request.user, pk=pk)
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        return _edit_page(request, configuration, rename_form=form, status=400)
+    services.api_configuration_rename(
+        configuration=configuration, name=form.cleaned_data["name"], request=request
+    )
+    messages.success(request, _("Key renamed to “%(name)s”.") % {"name": configuration.name})
+    return redirect("keys")
+
+
+@login_required
+@require_POST
+def key_replace(request: HttpRequest, pk) -> HttpResponse:
+    configuration = api_configuration_get(user=request.user, pk=pk)
+    form = ReplaceKeyForm(request.POST)
+    if not form.is_valid():
+        return _edit_page(request, configuration, replace_form=form, status=400)
+    try:
+        services.api_configuration_replace_key(
+            configuration=configuration, api_key=form.cleaned_data["api_key"], request=request
+        )
+    except services.KeyNotAccepted as exc:
+        form.add_error("api_key", exc.message)
+        configuration.refresh_from_db()
+        return _edit_page(request, configuration, replace_form=form, status=exc.status)
+    messages.success(
+        request,
+        _("The key of “%(name)s” was checked and replaced.") % {"name": configuration.name},
+    )
+    return redirect("keys")
+
+
+@login_required
+@require_POST
+def key_validate(request: HttpRequest, pk) -> HttpResponse:
+    configuration = api_configuration_get(user=request.user, pk=pk)
+    check = services.api_configuration_revalidate(configuration=configuration, request=request)
+    sentence = services.revalidation_message(check, configuration)
+    if check.is_valid:
+        messages.success(request, sentence)
+    elif check.status == "invalid":
+        messages.error(request, sentence)
+    else:
+        messages.warning(request, sentence)
+    return redirect("keys")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_delete(request: HttpRequest, pk) -> HttpResponse:
+    configuration = api_configuration_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        name = configuration.name
+        services.api_configuration_delete(configuration=configuration, request=request)
+        messages.success(request, _("Key “%(name)s” deleted.") % {"name": name})
+        return redirect("keys")
+    return render(
+        request,
+        "byok/key_delete.html",
+        {"active_nav": "keys", "configuration": configuration},
+    )
