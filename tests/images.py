@@ -1,0 +1,59 @@
+"""Real, small images made with Pillow, for tests that need bytes a decoder accepts.
+
+Shared by every app's tests (provider answers, storage, thumbnails): keep the names.
+"""
+
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+
+from PIL import Image
+
+
+def _image_bytes(width: int, height: int, fmt: str, color: tuple[int, int, int], **save) -> bytes:
+    image = Image.new("RGB", (width, height), color)
+    # A second colour in one corner, so the picture is not a single flat block.
+    image.paste((255 - color[0], 255 - color[1], 255 - color[2]), (0, 0, width // 2, height // 2))
+    buffer = BytesIO()
+    image.save(buffer, format=fmt, **save)
+    return buffer.getvalue()
+
+
+def png_bytes(
+    width: int = 8, height: int = 8, color: tuple[int, int, int] = (200, 30, 60)
+) -> bytes:
+    """A real PNG of `width` x `height` pixels."""
+    return _image_bytes(width, height, "PNG", color)
+
+
+def jpeg_bytes(
+    width: int = 8, height: int = 8, color: tuple[int, int, int] = (30, 120, 200)
+) -> bytes:
+    """A real JPEG of `width` x `height` pixels."""
+    return _image_bytes(width, height, "JPEG", color, quality=90)
+
+
+def webp_bytes(
+    width: int = 8, height: int = 8, color: tuple[int, int, int] = (40, 160, 90)
+) -> bytes:
+    """A real WebP of `width` x `height` pixels."""
+    return _image_bytes(width, height, "WEBP", color)
+
+
+def b64(data: bytes) -> str:
+    """`data` as standard base64 text, the way providers send images."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of encoded image bytes; raises if Pillow cannot read them."""
+    with Image.open(BytesIO(data)) as image:
+        image.load()
+        return image.size
+
+
+def image_format(data: bytes) -> str:
+    """Pillow's name for the format of `data` ("PNG", "JPEG", "WEBP")."""
+    with Image.open(BytesIO(data)) as image:
+        return str(image.format)
