@@ -11,7 +11,12 @@ from accounts.services import account_delete
 
 @login_required
 def dashboard(request):
-    return render(request, "accounts/dashboard.html", {"active_nav": "overview"})
+    from generations.selectors import recent_generations
+    from generations.views import plan_context, with_rerun_urls
+
+    context = {"active_nav": "overview", **plan_context(request.user)}
+    context["recent_generations"] = with_rerun_urls(recent_generations(user=request.user))
+    return render(request, "accounts/dashboard.html", context)
 
 
 @login_required

@@ -1,1 +1,16 @@
-urlpatterns: list = []
+from django.urls import path
+
+from generations import api, views
+
+urlpatterns = [
+    path("dashboard/generate/", views.generate, name="generate"),
+    path("dashboard/generations/<uuid:pk>/", views.generation_detail, name="generation_detail"),
+    path("dashboard/gallery/", views.gallery, name="gallery"),
+    path("dashboard/gallery/delete/", views.gallery_delete, name="gallery_delete"),
+    path("dashboard/images/<uuid:pk>/", views.image_file, name="image_file"),
+    path("dashboard/images/<uuid:pk>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
+    path("dashboard/account/export/", views.export, name="data_export"),
+    path("api/generations/", api.generations, name="api_generations"),
+    path("api/generations/<uuid:pk>/", api.generation, name="api_generation"),
+    path("api/usage/", api.usage, name="api_usage"),
+]

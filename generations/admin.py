@@ -1,0 +1,112 @@
+"""Operators' view of generations, images and usage: read-only (the rows are a record of what
+happened). Deleting goes through the services so image files go with the rows."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from generations import services, storage
+from generations.models import ApiUsage, Image, ImageGeneration
+from generations.views import _stream
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _thumbnail_tag(image: Image, size: int = 96):
+    if not image.thumbnail_path:
+        return "—"
+    url = reverse("admin:generations_image_thumbnail", args=[image.pk])
+    return format_html(
+        '<img src="{}" alt="" style="max-width:{}px;max-height:{}px;border-radius:4px">',
+        url,
+        size,
+        size,
+    )
+
+
+class ImageInline(admin.TabularInline):
+    model = Image
+    extra = 0
+    can_delete = False
+    fields = ("preview", "index", "width", "height", "format", "bytes", "storage_path")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("preview"))
+    def preview(self, image: Image):
+        return _thumbnail_tag(image)
+
+
+@admin.register(ImageGeneration)
+class ImageGenerationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "model", "status", "cost_estimate", "duration_ms")
+    list_filter = ("status", "provider", "created_at")
+    search_fields = ("user__email", "prompt", "id")
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "model")
+    inlines = [ImageInline]
+
+    def delete_model(self, request, obj) -> None:
+        services.generations_delete(user=obj.user, generation_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset) -> None:
+        for generation in queryset.select_related("user"):
+            services.generations_delete(user=generation.user, generation_ids=[generation.pk])
+
+
+@admin.register(Image)
+class ImageAdmin(ReadOnlyAdmin):
+    list_display = ("preview", "generation", "index", "width", "height", "format", "created_at")
+    list_select_related = ("generation",)
+    search_fields = ("generation__user__email", "generation__id")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # delete the generation instead: its files go with it
+
+    @admin.display(description=_("preview"))
+    def preview(self, image: Image):
+        return _thumbnail_tag(image, 64)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["preview", *[f.name for f in self.model._meta.fields]]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.thumbnail_view)
+        return [
+            path("<uuid:pk>/thumbnail/", view, name="generations_image_thumbnail"),
+            *super().get_urls(),
+        ]
+
+    def thumbnail_view(self, request, pk):
+        """Serves a thumbnail to staff who may view images (the files are not public)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        image = get_object_or_404(Image, pk=pk)
+        if not image.thumbnail_path:
+            raise Http404
+        return _stream(image.thumbnail_path, storage.content_type_for("webp"))
+
+
+@admin.register(ApiUsage)
+class ApiUsageAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "provider", "request_count", "cost_estimate")
+    list_filter = ("provider", "created_at")
+    search_fields = ("user__email",)
+    list_select_related = ("user", "provider")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

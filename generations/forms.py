@@ -1,0 +1,213 @@
+"""The generation form: one set of rules for the dashboard and for POST /api/generations/.
+
+Everything is checked against the chosen model's `capabilities` (byok/catalogue.py), so an
+operator who edits a model in the admin changes what the form accepts without a deploy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from byok.models import ApiConfiguration, ImageModel
+
+# form field -> capabilities key listing its allowed values
+OPTION_CAPABILITIES = {
+    "size": "sizes",
+    "aspect_ratio": "aspect_ratios",
+    "quality": "qualities",
+    "style": "styles",
+    "resolution": "resolutions",
+    "output_format": "output_formats",
+    "background": "backgrounds",
+}
+OPTION_LABELS = {
+    "size": _("Size"),
+    "aspect_ratio": _("Aspect ratio"),
+    "quality": _("Quality"),
+    "style": _("Style"),
+    "resolution": _("Resolution"),
+    "output_format": _("Output format"),
+    "background": _("Background"),
+}
+DEFAULT_MAX_PROMPT_LENGTH = 4000
+
+
+def price_per_image(capabilities: dict, quality: str | None) -> Decimal | None:
+    """The catalogue price of one image (USD), by quality when the price depends on it."""
+    price = capabilities.get("price_per_image")
+    if isinstance(price, dict):
+        price = price.get(quality or "") or price.get("auto") or next(iter(price.values()), None)
+    try:
+        return Decimal(str(price)) if price is not None else None
+    except InvalidOperation:
+        return None
+
+
+def estimate_cost(capabilities: dict, options: dict) -> Decimal | None:
+    """count × price per image, from the catalogue (the provider's bill is the authority)."""
+    unit = price_per_image(capabilities, options.get("quality"))
+    return None if unit is None else unit * int(options.get("count") or 1)
+
+
+class GenerationForm(forms.Form):
+    """Prompt, key, model and the model's own options. `cleaned_data` gains `configuration`
+    (an ApiConfiguration of the user), `model` (an active ImageModel of that key's provider)
+    and `options` (every option the adapter receives, defaults filled in)."""
+
+    configuration = forms.CharField(
+        label=_("Key"), error_messages={"required": _("Choose one of your keys.")}
+    )
+    model = forms.CharField(label=_("Model"), error_messages={"required": _("Choose a model.")})
+    prompt = forms.CharField(
+        label=_("Prompt"),
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write a prompt describing the image you want.")},
+    )
+    count = forms.IntegerField(
+        label=_("Number of images"),
+        required=False,
+        min_value=1,
+        error_messages={"invalid": _("The number of images must be a whole number.")},
+    )
+    size = forms.CharField(label=OPTION_LABELS["size"], required=False)
+    aspect_ratio = forms.CharField(label=OPTION_LABELS["aspect_ratio"], required=False)
+    quality = forms.CharField(label=OPTION_LABELS["quality"], required=False)
+    style = forms.CharField(label=OPTION_LABELS["style"], required=False)
+    resolution = forms.CharField(label=OPTION_LABELS["resolution"], required=False)
+    output_format = forms.CharField(label=OPTION_LABELS["output_format"], required=False)
+    background = forms.CharField(label=OPTION_LABELS["background"], required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_configuration(self) -> ApiConfiguration:
+        value = self.cleaned_data["configuration"]
+        configuration = None
+        if is_uuid(value):
+            configuration = (
+                ApiConfiguration.objects.filter(user=self.user, pk=value)
+                .select_related("provider")
+                .first()
+            )
+        if configuration is None:
+            raise forms.ValidationError(_("Choose one of your keys."), code="unknown")
+        if not configuration.is_valid:
+            raise forms.ValidationError(
+                _(
+                    "The provider rejected this key. Replace it on the Keys page, or choose "
+                    "another key."
+                ),
+                code="invalid_key",
+            )
+        if not configuration.provider.is_active:
+            raise forms.ValidationError(
+                _("%(provider)s is not available on Bambi at the moment.")
+                % {"provider": configuration.provider.name},
+                code="provider_inactive",
+            )
+        return configuration
+
+    def _find_model(self, value: str, configuration: ApiConfiguration | None) -> ImageModel | None:
+        models = ImageModel.objects.select_related("provider")
+        if is_uuid(value):
+            return models.filter(pk=value).first()
+        # The provider's own model id ("dall-e-3") is accepted too, for API clients.
+        candidates = list(models.filter(model_id=value))
+        if configuration is not None:
+            for candidate in candidates:
+                if candidate.provider_id == configuration.provider_id:
+                    return candidate
+        return candidates[0] if candidates else None
+
+    def clean(self):
+        cleaned = super().clean()
+        configuration = cleaned.get("configuration")
+        model_value = cleaned.get("model")
+        if not model_value:
+            return cleaned
+        model = self._find_model(model_value, configuration)
+        if model is None:
+            self.add_error("model", _("This model does not exist."))
+            return cleaned
+        if not model.is_active or not model.provider.is_active:
+            self.add_error(
+                "model", _("%(model)s is not available any more.") % {"model": model.name}
+            )
+            return cleaned
+        if configuration is not None and model.provider_id != configuration.provider_id:
+            self.add_error(
+                "model",
+                _(
+                    "%(model)s is a %(model_provider)s model, but the chosen key is for "
+                    "%(key_provider)s."
+                )
+                % {
+                    "model": model.name,
+                    "model_provider": model.provider.name,
+                    "key_provider": configuration.provider.name,
+                },
+            )
+            return cleaned
+        cleaned["model"] = model
+        self._check_against_capabilities(cleaned, model)
+        return cleaned
+
+    def _check_against_capabilities(self, cleaned: dict, model: ImageModel) -> None:
+        capabilities = model.capabilities or {}
+        defaults = capabilities.get("defaults") or {}
+        prompt = cleaned.get("prompt")
+        max_length = int(capabilities.get("max_prompt_length") or DEFAULT_MAX_PROMPT_LENGTH)
+        if prompt and len(prompt) > max_length:
+            self.add_error(
+                "prompt",
+                _("The prompt is %(length)d characters long; %(model)s accepts at most %(limit)d.")
+                % {"length": len(prompt), "model": model.name, "limit": max_length},
+            )
+        max_images = int(capabilities.get("max_images") or 1)
+        count = cleaned.get("count") or 1
+        if count > max_images:
+            self.add_error(
+                "count",
+                _("%(model)s makes at most %(limit)d image(s) per request.")
+                % {"model": model.name, "limit": max_images},
+            )
+        options: dict = {"count": count}
+        for field, capability in OPTION_CAPABILITIES.items():
+            value = (cleaned.get(field) or "").strip()
+            allowed = capabilities.get(capability)
+            if not allowed:
+                if value:
+                    self.add_error(
+                        field,
+                        _("%(model)s has no %(option)s setting.")
+                        % {"model": model.name, "option": str(OPTION_LABELS[field]).lower()},
+                    )
+                continue
+            if not value:
+                value = defaults.get(field) or ""
+                if not value:
+                    continue
+            if value not in allowed:
+                self.add_error(
+                    field,
+                    _("%(model)s does not offer “%(value)s”; choose one of: %(allowed)s.")
+                    % {"model": model.name, "value": value, "allowed": ", ".join(allowed)},
+                )
+                continue
+            options[field] = value
+        cleaned["options"] = options
+        cleaned["cost_estimate"] = estimate_cost(capabilities, options)
+
+
+def is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,13 @@
+"""Start a new monthly period for every user whose period has ended (bulk; idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from generations.quota import usage_reset_expired
+
+
+class Command(BaseCommand):
+    help = "Reset the monthly generation counter of every user whose period has ended."
+
+    def handle(self, *args, **options) -> None:
+        count = usage_reset_expired()
+        self.stdout.write(f"Reset the monthly usage of {count} user(s).")

@@ -1,0 +1,165 @@
+"""The monthly generation quota: reserve one slot before a provider call, give it back on failure.
+
+Why one UPDATE: the check ("is there room left?") and the increment must be one database step,
+or two requests from the same user (on two app servers) can both see 49/50 and both pass. A
+conditional `UPDATE ... WHERE usage_count < limit` is atomic on every backend: on PostgreSQL the
+second UPDATE waits for the first one's row lock, then re-evaluates its WHERE and SET against the
+row as the first one left it (READ COMMITTED's re-check), so exactly one of them wins the last slot.
+
+The lazy monthly reset is folded into the same statement: when `reset_date` has passed, the SET
+starts the counter again at 1 and moves `reset_date` on, and the WHERE lets the row through
+whatever the old count was. Two requests that both see an expired period cannot both reset it:
+the second one re-reads the row after the first commits, finds `reset_date` in the future and
+takes the plain increment branch.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from billing.plans import Plan, PlanLimitReached, plan_for
+
+
+def next_reset_after(reset_date: datetime, now: datetime) -> datetime:
+    """The first monthly anniversary of `reset_date` strictly after `now`.
+
+    Counted from the original date (not step by step), so a period anchored on the 31st comes
+    back to the 31st after a short month instead of drifting to the 28th.
+    """
+    months = 1
+    candidate = add_months(reset_date, months)
+    while candidate <= now:
+        months += 1
+        candidate = add_months(reset_date, months)
+    return candidate
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    total = moment.month - 1 + months
+    year, month = moment.year + total // 12, total % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One reserved slot. `reset_date` identifies the period the slot was taken from, so a
+    refund after the period rolled over does not eat into the new period."""
+
+    user_id: object
+    reset_date: datetime
+    usage_count: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The user's usage as the dashboard and /api/usage/ show it (the lazy reset applied)."""
+
+    plan: Plan
+    used: int
+    limit: int | None
+    reset_date: datetime
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def percent(self) -> int:
+        if not self.limit:
+            return 0
+        return min(100, round(self.used * 100 / self.limit))
+
+    @property
+    def level(self) -> str:
+        """ "ok", "warn" (at or past 80 %) or "full" (at the limit)."""
+        if self.limit is None:
+            return "ok"
+        if self.used >= self.limit:
+            return "full"
+        if self.used * 100 >= self.limit * 80:
+            return "warn"
+        return "ok"
+
+
+def usage_for(user: User, *, plan: Plan | None = None) -> Usage:
+    """The user's usage for display; an expired period reads as 0 used (reads never write)."""
+    plan = plan or plan_for(user)
+    now = timezone.now()
+    used, reset_date = user.usage_count, user.reset_date
+    if reset_date <= now:
+        used, reset_date = 0, next_reset_after(reset_date, now)
+    return Usage(plan=plan, used=used, limit=plan.generations_per_period, reset_date=reset_date)
+
+
+def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
+    """Take one slot of the user's monthly quota, or raise PlanLimitReached.
+
+    One conditional UPDATE (see the module docstring). Premium users have no limit but are
+    still counted. Must not run inside a long transaction: the row lock it takes is held until
+    commit, and the provider call that follows can take a minute.
+    """
+    plan = plan or plan_for(user)
+    limit = plan.generations_per_period
+    now = timezone.now()
+    # The candidate next period is computed from a fresh read; if another request resets the
+    # period first, the CASE below takes the increment branch and this value is not used.
+    current_reset = User.objects.filter(pk=user.pk).values_list("reset_date", flat=True).first()
+    if current_reset is None:
+        raise PlanLimitReached(_("This account no longer exists."))
+    new_reset = next_reset_after(current_reset, now)
+    expired = Q(reset_date__lte=now)
+    room = Q() if limit is None else expired | Q(usage_count__lt=limit)
+    updated = User.objects.filter(room, pk=user.pk).update(
+        usage_count=Case(When(expired, then=Value(1)), default=F("usage_count") + 1),
+        reset_date=Case(When(expired, then=Value(new_reset)), default=F("reset_date")),
+    )
+    user.usage_count, user.reset_date = User.objects.filter(pk=user.pk).values_list(
+        "usage_count", "reset_date"
+    )[0]
+    if not updated:
+        raise PlanLimitReached(
+            _(
+                "You have used all %(limit)s generations of your plan this month. They come "
+                "back on %(date)s, or upgrade to Premium for unlimited generations."
+            )
+            % {"limit": limit, "date": date_format(user.reset_date, "j F Y")}
+        )
+    return Reservation(user_id=user.pk, reset_date=user.reset_date, usage_count=user.usage_count)
+
+
+def quota_refund(*, reservation: Reservation, user: User | None = None) -> bool:
+    """Give back a reserved slot (the provider call failed). False when nothing was given back:
+    the period has rolled over since the reservation, so the slot is already gone."""
+    refunded = User.objects.filter(
+        pk=reservation.user_id, reset_date=reservation.reset_date, usage_count__gt=0
+    ).update(usage_count=F("usage_count") - 1)
+    if user is not None:
+        user.usage_count = (
+            User.objects.filter(pk=user.pk).values_list("usage_count", flat=True).first() or 0
+        )
+    return bool(refunded)
+
+
+def usage_reset_expired(*, now: datetime | None = None) -> int:
+    """Start a new period for every user whose period has ended; returns how many.
+
+    Safe to run at any time and twice: each row is reset with a conditional UPDATE on the
+    reset_date read, so a request doing the lazy reset at the same moment wins or loses cleanly.
+    """
+    now = now or timezone.now()
+    count = 0
+    expired = User.objects.filter(reset_date__lte=now).values_list("pk", "reset_date")
+    for pk, reset_date in expired.iterator(chunk_size=500):
+        count += User.objects.filter(pk=pk, reset_date=reset_date).update(
+            usage_count=0, reset_date=next_reset_after(reset_date, now)
+        )
+    return count

@@ -1,0 +1,288 @@
+"""Dashboard pages of the generations app: generate, result, gallery, private image files,
+and the data export. Thin: the form and the services do the work."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.plans import PlanLimitReached, plan_for
+from byok.models import ApiConfiguration, ImageModel
+from generations import services, storage
+from generations.forms import OPTION_CAPABILITIES, OPTION_LABELS, GenerationForm, estimate_cost
+from generations.models import ImageGeneration
+from generations.quota import usage_for
+from generations.selectors import generation_get, generations_for, image_get
+
+GALLERY_PAGE_SIZE = 24
+# Image URLs never change content (a new generation gets new ids), so browsers may keep them;
+# "private" keeps shared caches and proxies from storing someone's pictures.
+IMAGE_CACHE_SECONDS = 7 * 24 * 3600
+FORM_OPTION_FIELDS = ["count", *OPTION_CAPABILITIES]
+
+
+def _generate_context(request: HttpRequest, form: GenerationForm) -> dict:
+    """What the generate page needs: the user's usable keys, the models they can drive, the
+    capabilities JSON that generate.js reads, the selected key/model, usage and the estimate."""
+    user = request.user
+    configurations = list(
+        ApiConfiguration.objects.filter(user=user, is_valid=True, provider__is_active=True)
+        .select_related("provider")
+        .order_by("-created_at")
+    )
+    provider_ids = {c.provider_id for c in configurations}
+    models = list(
+        ImageModel.objects.filter(provider_id__in=provider_ids, is_active=True)
+        .select_related("provider")
+        .order_by("provider__name", "name")
+    )
+    source = form.data if form.is_bound else form.initial
+    selected_config = next(
+        (c for c in configurations if str(c.pk) == str(source.get("configuration") or "")),
+        configurations[0] if configurations else None,
+    )
+    usable_models = [
+        m for m in models if selected_config and m.provider_id == selected_config.provider_id
+    ]
+    selected_model = next(
+        (m for m in usable_models if str(m.pk) == str(source.get("model") or "")),
+        usable_models[0] if usable_models else None,
+    )
+    options = []
+    capabilities = selected_model.capabilities if selected_model else {}
+    defaults = capabilities.get("defaults") or {}
+    for field, capability in OPTION_CAPABILITIES.items():
+        choices = capabilities.get(capability) or []
+        options.append(
+            {
+                "name": field,
+                "label": OPTION_LABELS[field],
+                "choices": choices,
+                "value": source.get(field) or defaults.get(field) or "",
+                "errors": form.errors.get(field) if form.is_bound else None,
+            }
+        )
+    count = source.get("count") or 1
+    try:
+        count = max(int(count), 1)
+    except (TypeError, ValueError):
+        count = 1
+    estimate = (
+        estimate_cost(capabilities, {"count": count, "quality": source.get("quality")})
+        if selected_model
+        else None
+    )
+    catalogue = {
+        "configurations": {str(c.pk): str(c.provider_id) for c in configurations},
+        "models": {
+            str(m.pk): {
+                "provider": str(m.provider_id),
+                "name": m.name,
+                "capabilities": m.capabilities,
+            }
+            for m in models
+        },
+    }
+    return {
+        "form": form,
+        "configurations": configurations,
+        "models": models,
+        "selected_config": selected_config,
+        "selected_model": selected_model,
+        "max_images": int(capabilities.get("max_images") or 1) if selected_model else 1,
+        "count": count,
+        "options": options,
+        "estimate": estimate,
+        "catalogue": catalogue,
+        "usage": usage_for(user),
+        "active_nav": "generate",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def generate(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        # "Use these settings again" arrives as a query string.
+        initial = {
+            "configuration": request.GET.get("config", ""),
+            "model": request.GET.get("model", ""),
+            "prompt": request.GET.get("prompt", ""),
+            **{name: request.GET.get(name, "") for name in FORM_OPTION_FIELDS},
+        }
+        form = GenerationForm(initial=initial, user=request.user)
+        return render(request, "generations/generate.html", _generate_context(request, form))
+
+    form = GenerationForm(request.POST, user=request.user)
+    failure = None
+    status = 400
+    if form.is_valid():
+        parameters = {name: request.POST.get(name) or None for name in FORM_OPTION_FIELDS}
+        parameters["model"] = request.POST.get("model")
+        try:
+            generation = services.generation_run(
+                user=request.user,
+                configuration_id=request.POST.get("configuration"),
+                prompt=request.POST.get("prompt", ""),
+                parameters=parameters,
+            )
+        except services.GenerationFailed as exc:
+            failure = {"message": exc.message, "generation": exc.generation}
+            status = exc.http_status
+        except PlanLimitReached as exc:
+            failure = {"message": str(exc), "plan_limit": True}
+            status = 403
+        except ValidationError as exc:
+            failure = {"message": " ".join(exc.messages)}
+        else:
+            return redirect("generation_detail", pk=generation.pk)
+    context = _generate_context(request, form)
+    context["failure"] = failure
+    return render(request, "generations/generate.html", context, status=status)
+
+
+def rerun_url(generation: ImageGeneration) -> str:
+    """The generate form prefilled with this generation's prompt and settings."""
+    query = {"prompt": generation.prompt}
+    if generation.configuration_id:
+        query["config"] = str(generation.configuration_id)
+    if generation.model_id:
+        query["model"] = str(generation.model_id)
+    for name in FORM_OPTION_FIELDS:
+        value = (generation.parameters or {}).get(name)
+        if value not in (None, ""):
+            query[name] = str(value)
+    return reverse("generate") + "?" + urlencode(query)
+
+
+def with_rerun_urls(generations):
+    """Attach `rerun_url` to each generation (the cards link to it); returns the same list."""
+    for generation in generations:
+        generation.rerun_url = rerun_url(generation)
+    return generations
+
+
+@login_required
+@require_GET
+def generation_detail(request: HttpRequest, pk) -> HttpResponse:
+    generation = generation_get(user=request.user, pk=pk)
+    return render(
+        request,
+        "generations/detail.html",
+        {
+            "generation": generation,
+            "rerun_url": rerun_url(generation),
+            "usage": usage_for(request.user),
+            "active_nav": "generate",
+        },
+    )
+
+
+@login_required
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(generations_for(user=request.user), GALLERY_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    with_rerun_urls(page.object_list)
+    return render(
+        request,
+        "generations/gallery.html",
+        {"page": page, "paginator": paginator, "active_nav": "gallery"},
+    )
+
+
+@login_required
+@require_POST
+def gallery_delete(request: HttpRequest) -> HttpResponse:
+    ids = request.POST.getlist("ids")
+    if not ids:
+        messages.warning(request, _("Select the images to delete first."))
+    else:
+        deleted = services.generations_delete(user=request.user, generation_ids=ids)
+        messages.success(
+            request,
+            ngettext(
+                "Deleted %(count)d generation and its images.",
+                "Deleted %(count)d generations and their images.",
+                deleted,
+            )
+            % {"count": deleted},
+        )
+    # Back to the gallery page the user was on; a deleted generation's own page is gone.
+    next_url = request.POST.get("next") or ""
+    if not (
+        url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})
+        and next_url.startswith(reverse("gallery"))
+    ):
+        next_url = reverse("gallery")
+    return redirect(next_url)
+
+
+def _stream(path: str, content_type: str, *, download_name: str | None = None) -> FileResponse:
+    try:
+        handle = default_storage.open(path, "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=download_name is not None,
+        filename=download_name or "",
+    )
+    response["Cache-Control"] = f"private, max-age={IMAGE_CACHE_SECONDS}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def image_file(request: HttpRequest, pk) -> FileResponse:
+    image = image_get(user=request.user, pk=pk)
+    name = None
+    if request.GET.get("download"):
+        ext = image.storage_path.rsplit(".", 1)[-1]
+        name = f"bambi-{str(image.generation_id)[:8]}-{image.index + 1}.{ext}"
+    return _stream(image.storage_path, storage.content_type_for(image.format), download_name=name)
+
+
+@login_required
+@require_GET
+def image_thumbnail(request: HttpRequest, pk) -> FileResponse:
+    image = image_get(user=request.user, pk=pk)
+    if not image.thumbnail_path:
+        raise Http404
+    return _stream(image.thumbnail_path, "image/webp")
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> FileResponse:
+    """Everything the user made, as a ZIP (GDPR access/portability)."""
+    handle = services.user_data_export(user=request.user)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"bambi-export-{timezone.now():%Y-%m-%d}.zip",
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def plan_context(user) -> dict:
+    """Usage meter data for the overview page (accounts.views.dashboard)."""
+    plan = plan_for(user)
+    return {"usage": usage_for(user, plan=plan), "plan": plan}
