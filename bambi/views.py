@@ -2,6 +2,9 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from bambi.openapi import OPENAPI
 
 
 def landing(request):
@@ -19,6 +22,12 @@ def healthz(request):
     except Exception:  # any database failure means "not healthy", never a 500
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+def openapi_document(request):
+    """The OpenAPI 3 description of the JSON API (public: it describes, it grants nothing)."""
+    return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 1})
 
 
 def _wants_json(request) -> bool:
