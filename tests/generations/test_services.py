@@ -1,0 +1,427 @@
+"""generation_run end to end: real adapters, provider HTTP mocked with `responses`."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404
+
+from accounts.models import SecurityEvent
+from billing.plans import PlanLimitReached
+from generations.models import ApiUsage, Image, ImageGeneration
+from generations.services import GenerationFailed, generation_run
+from tests.generations.conftest import (
+    MODELS,
+    generate_url,
+    image_model,
+    media_files,
+    success_body,
+)
+from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def run(user, configuration, model, prompt="A red fox in the snow", **parameters):
+    return generation_run(
+        user=user,
+        configuration_id=str(configuration.pk),
+        prompt=prompt,
+        parameters={"modelId": str(model.pk), **parameters},
+    )
+
+
+@pytest.mark.parametrize(("slug", "model_id"), MODELS)
+def test_every_provider_generates_stores_and_counts(user, configs, mocked, slug, model_id):
+    model = image_model(slug, model_id)
+    pictures = [png_bytes(64, 48)] if slug != "xai" else [jpeg_bytes(40, 30)]
+    mocked.post(generate_url(slug, model_id), json=success_body(slug, model_id, pictures))
+
+    generation = run(user, configs[slug], model)
+
+    generation.refresh_from_db()
+    assert generation.status == ImageGeneration.Status.COMPLETED
+    assert generation.provider.slug == slug and generation.model == model
+    assert generation.duration_ms is not None and generation.cost_estimate is not None
+    image = generation.images.get()
+    assert (image.width, image.height) == image_size(pictures[0])
+    assert image.format == image_format(pictures[0]).lower()
+    assert image.storage_path == f"images/{user.pk}/{generation.pk}/0.{image.storage_path[-3:]}"
+    assert media_files() == sorted([image.storage_path, image.thumbnail_path])
+    user.refresh_from_db()
+    assert user.usage_count == 1
+    usage = ApiUsage.objects.get(generation=generation)
+    assert usage.user == user and usage.provider.slug == slug
+    configs[slug].refresh_from_db()
+    assert configs[slug].last_used_at is not None
+    # The request went out with the key in the provider's header and nothing secret was kept.
+    sent = mocked.calls[0].request
+    key = configs[slug].clear_key_for_tests
+    assert key in (sent.headers.get("Authorization", "") + sent.headers.get("x-goog-api-key", ""))
+    assert key not in json.dumps(generation.parameters)
+    assert key not in sent.url
+
+
+def test_google_imagen_always_sends_sample_count(user, configs, mocked):
+    model = image_model("google", "imagen-4.0-generate-001")
+    mocked.post(
+        generate_url("google", model.model_id),
+        json=success_body("google", model.model_id, [png_bytes(16, 16), png_bytes(16, 16)]),
+    )
+    generation = run(user, configs["google"], model, count=2, aspectRatio="16:9")
+    body = json.loads(mocked.calls[0].request.body)
+    assert body["parameters"]["sampleCount"] == 2
+    assert body["parameters"]["aspectRatio"] == "16:9"
+    assert generation.images.count() == 2
+
+
+def test_xai_exact_cost_is_kept(user, configs, mocked):
+    model = image_model("xai", "grok-imagine-image")
+    mocked.post(generate_url("xai", model.model_id), json=success_body("xai", model.model_id))
+    generation = run(user, configs["xai"], model)
+    assert generation.cost_estimate == Decimal("0.0200")
+
+
+def test_catalogue_price_by_quality_when_provider_gives_no_cost(user, configs, mocked):
+    model = image_model("openai", "dall-e-3")
+    mocked.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
+    generation = run(user, configs["openai"], model, quality="hd")
+    assert generation.cost_estimate == Decimal("0.0800")
+    assert generation.parameters == {
+        "model_id": "dall-e-3",
+        "count": 1,
+        "size": "1024x1024",
+        "quality": "hd",
+        "style": "vivid",
+    }
+
+
+def test_url_answer_is_downloaded_without_the_key(user, configs, mocked):
+    model = image_model("xai", "grok-imagine-image")
+    picture = jpeg_bytes(30, 20)
+    mocked.post(
+        generate_url("xai", model.model_id),
+        json={
+            "data": [{"url": "https://imgen.x.ai/xai-tmp-imgen-1.jpeg", "revised_prompt": "fox"}],
+            "usage": {"cost_in_usd_ticks": 200_000_000},
+        },
+    )
+    mocked.get("https://imgen.x.ai/xai-tmp-imgen-1.jpeg", body=picture, content_type="image/jpeg")
+    generation = run(user, configs["xai"], model)
+    image = generation.images.get()
+    assert (image.width, image.height, image.format) == (30, 20, "jpeg")
+    download = mocked.calls[1].request
+    assert "Authorization" not in download.headers
+    assert configs["xai"].clear_key_for_tests not in str(download.headers)
+
+
+def test_data_uri_base64_is_decoded(user, configs, mocked):
+    model = image_model("xai", "grok-imagine-image")
+    mocked.post(
+        generate_url("xai", model.model_id),
+        json={"data": [{"b64_json": "data:image/png;base64," + b64(png_bytes(12, 34))}]},
+    )
+    image = run(user, configs["xai"], model).images.get()
+    assert (image.width, image.height, image.format) == (12, 34, "png")
+
+
+# --- failures: status, failed row, refund, no files, no image rows ----------------------------
+
+OPENAI_ERRORS = [
+    (
+        401,
+        {
+            "error": {
+                "message": "Incorrect API key provided: sk-proj-****abcd.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        },
+        400,
+    ),
+    (
+        400,
+        {
+            "error": {
+                "message": "Your request was rejected as a result of our safety system.",
+                "type": "invalid_request_error",
+                "code": "content_policy_violation",
+            }
+        },
+        422,
+    ),
+    (
+        429,
+        {
+            "error": {
+                "message": "Rate limit reached for images per minute.",
+                "type": "requests",
+                "code": "rate_limit_exceeded",
+            }
+        },
+        429,
+    ),
+    (
+        429,
+        {
+            "error": {
+                "message": "You exceeded your current quota, please check your plan.",
+                "type": "insufficient_quota",
+                "code": "insufficient_quota",
+            }
+        },
+        429,
+    ),
+    (
+        400,
+        {
+            "error": {
+                "message": "Invalid size '999x999'.",
+                "type": "invalid_request_error",
+                "code": "invalid_size",
+            }
+        },
+        400,
+    ),
+    (
+        500,
+        {
+            "error": {
+                "message": "The server had an error while processing your request.",
+                "type": "server_error",
+            }
+        },
+        502,
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "answer", "expected"), OPENAI_ERRORS)
+def test_provider_errors_fail_the_generation_and_refund(
+    user, configs, mocked, status, answer, expected
+):
+    model = image_model("openai", "dall-e-3")
+    mocked.post(generate_url("openai", "dall-e-3"), status=status, json=answer)
+
+    with pytest.raises(GenerationFailed) as caught:
+        run(user, configs["openai"], model)
+
+    assert caught.value.http_status == expected
+    generation = ImageGeneration.objects.get()
+    assert generation.status == ImageGeneration.Status.FAILED
+    assert answer["error"]["message"].split(":")[0] in generation.error_message
+    assert generation.error_message in caught.value.message
+    user.refresh_from_db()
+    assert user.usage_count == 0
+    assert media_files() == []
+    assert not Image.objects.exists() and not ApiUsage.objects.exists()
+    configs["openai"].refresh_from_db()
+    assert configs["openai"].is_valid is (expected != 400 or status != 401)
+
+
+def test_invalid_key_marks_configuration_invalid_and_logs_it(user, configs, mocked):
+    model = image_model("xai", "grok-imagine-image")
+    mocked.post(
+        generate_url("xai", model.model_id),
+        status=400,
+        json={
+            "code": "Client specified an invalid argument",
+            "error": "Incorrect API key provided: xa***ab. You can obtain an API key from "
+            "https://console.x.ai.",
+        },
+    )
+    with pytest.raises(GenerationFailed) as caught:
+        run(user, configs["xai"], model)
+    assert caught.value.http_status == 400
+    configs["xai"].refresh_from_db()
+    assert configs["xai"].is_valid is False
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.KEY_INVALIDATED).exists()
+
+
+def test_google_bad_key_is_invalid_key(user, configs, mocked):
+    model = image_model("google", "imagen-4.0-generate-001")
+    mocked.post(
+        generate_url("google", model.model_id),
+        status=400,
+        json={
+            "error": {
+                "code": 400,
+                "message": "API key not valid. Please pass a valid API key.",
+                "status": "INVALID_ARGUMENT",
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    }
+                ],
+            }
+        },
+    )
+    with pytest.raises(GenerationFailed):
+        run(user, configs["google"], model)
+    configs["google"].refresh_from_db()
+    assert configs["google"].is_valid is False
+
+
+@pytest.mark.parametrize(
+    ("slug", "model_id", "answer"),
+    [
+        ("xai", "grok-imagine-image", {"data": [], "usage": {"cost_in_usd_ticks": 0}}),
+        (
+            "google",
+            "imagen-4.0-generate-001",
+            {"predictions": [{"raiFilteredReason": "Your prompt may violate our policies."}]},
+        ),
+        (
+            "google",
+            "gemini-2.5-flash-image",
+            {"candidates": [{"content": {"parts": []}, "finishReason": "IMAGE_SAFETY"}]},
+        ),
+    ],
+)
+def test_silent_refusals_are_422_and_refunded(user, configs, mocked, slug, model_id, answer):
+    mocked.post(generate_url(slug, model_id), json=answer)
+    with pytest.raises(GenerationFailed) as caught:
+        run(user, configs[slug], image_model(slug, model_id))
+    assert caught.value.http_status == 422
+    user.refresh_from_db()
+    assert user.usage_count == 0
+    assert ImageGeneration.objects.get().status == "failed"
+    assert media_files() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+        (b"\x00\x01garbage", "application/octet-stream"),
+    ],
+)
+def test_html_or_garbage_answer_is_a_failed_generation(user, configs, mocked, body, content_type):
+    mocked.post(generate_url("openai", "dall-e-3"), body=body, content_type=content_type)
+    with pytest.raises(GenerationFailed) as caught:
+        run(user, configs["openai"], image_model("openai", "dall-e-3"))
+    assert caught.value.http_status == 502
+    assert ImageGeneration.objects.get().status == "failed"
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+def test_bytes_that_are_not_an_image_are_refused_and_nothing_is_stored(user, configs, mocked):
+    model = image_model("openai", "dall-e-2")
+    good, bad = png_bytes(8, 8), b"%PDF-1.4 not an image at all"
+    mocked.post(
+        generate_url("openai", "dall-e-2"),
+        json={"created": 1, "data": [{"b64_json": b64(good)}, {"b64_json": b64(bad)}]},
+    )
+    with pytest.raises(GenerationFailed) as caught:
+        run(user, configs["openai"], model, count=2)
+    assert caught.value.http_status == 502
+    assert media_files() == [] and not Image.objects.exists()
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+def test_timeout_is_504_and_not_retried(user, configs, mocked):
+    import requests
+
+    mocked.post(generate_url("openai", "dall-e-3"), body=requests.ReadTimeout("slow"))
+    with pytest.raises(GenerationFailed) as caught:
+        run(user, configs["openai"], image_model("openai", "dall-e-3"))
+    assert caught.value.http_status == 504
+    assert len(mocked.calls) == 1
+
+
+def test_database_failure_after_files_written_leaves_no_orphans(user, configs, mocked):
+    mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
+    # A trigger that refuses ApiUsage rows makes the final transaction fail after the files.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no'; END $$ "
+            "LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE INSERT ON generations_apiusage "
+            "FOR EACH ROW EXECUTE FUNCTION refuse();"
+        )
+    with pytest.raises(GenerationFailed):
+        run(user, configs["openai"], image_model("openai", "dall-e-2"))
+    assert media_files() == []
+    assert not Image.objects.exists()
+    assert ImageGeneration.objects.get().status == "failed"
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+# --- bad input: 400/404, no quota used, nothing stored -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "parameters"),
+    [
+        ("   ", {}),
+        ("x" * 4001, {}),  # dall-e-3 takes 4000 characters
+        ("fox", {"count": 2}),  # dall-e-3 makes one image
+        ("fox", {"size": "512x512"}),
+        ("fox", {"quality": "ultra"}),
+        ("fox", {"aspectRatio": "16:9"}),  # OpenAI models take a size, not a ratio
+        ("fox", {"count": "many"}),
+        ("fox", {"count": 0}),
+        ("fox", {"unknownOption": "x"}),
+        ("fox", {"size": ["1024x1024"]}),
+    ],
+)
+def test_bad_input_is_refused_before_anything_happens(user, configs, mocked, prompt, parameters):
+    with pytest.raises(ValidationError):
+        run(user, configs["openai"], image_model("openai", "dall-e-3"), prompt, **parameters)
+    assert len(mocked.calls) == 0
+    assert not ImageGeneration.objects.exists()
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+def test_prompt_limit_is_per_model(user, configs, mocked):
+    mocked.post(generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "x"))
+    run(user, configs["openai"], image_model("openai", "gpt-image-1.5"), "x" * 4001)
+    with pytest.raises(ValidationError):
+        run(user, configs["openai"], image_model("openai", "dall-e-2"), "x" * 1001)
+
+
+def test_another_users_key_is_not_found(user, other_user, providers, configs):
+    from tests.generations.conftest import make_configuration
+
+    theirs = make_configuration(other_user, providers["openai"])
+    with pytest.raises(Http404):
+        run(user, theirs, image_model("openai", "dall-e-3"))
+
+
+def test_model_of_another_provider_is_refused(user, configs):
+    with pytest.raises(ValidationError, match="key is for OpenAI"):
+        run(user, configs["openai"], image_model("xai", "grok-imagine-image"))
+
+
+def test_inactive_model_is_refused(user, configs):
+    model = image_model("openai", "dall-e-3")
+    model.is_active = False
+    model.save()
+    with pytest.raises(ValidationError, match="not available"):
+        run(user, configs["openai"], model)
+
+
+def test_invalid_key_is_refused_before_calling(user, configs, mocked):
+    configs["openai"].is_valid = False
+    configs["openai"].save()
+    with pytest.raises(ValidationError, match="rejected this key"):
+        run(user, configs["openai"], image_model("openai", "dall-e-3"))
+    assert len(mocked.calls) == 0
+
+
+def test_plan_limit_refuses_without_calling_the_provider(user, configs, mocked):
+    user.usage_count = 50
+    user.save()
+    with pytest.raises(PlanLimitReached):
+        run(user, configs["openai"], image_model("openai", "dall-e-3"))
+    assert len(mocked.calls) == 0
+    assert not ImageGeneration.objects.exists()
