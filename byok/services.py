@@ -137,12 +137,19 @@ def _refusal(check: KeyCheckResult, provider: Provider) -> KeyNotAccepted:
     return KeyNotAccepted(message, UNREACHABLE_STATUS)
 
 
-def plan_limit_sentence(limit: int) -> str:
-    return ngettext(
-        "Your Free plan allows %(limit)s API key. Upgrade to Premium for unlimited keys: %(url)s",
-        "Your Free plan allows %(limit)s API keys. Upgrade to Premium for unlimited keys: %(url)s",
+def plan_limit_sentence(limit: int, *, with_url: bool = True) -> str:
+    """The refusal that offers the upgrade. Pages put the link on a button instead of the URL."""
+    sentence = ngettext(
+        "Your Free plan allows %(limit)s API key. Upgrade to Premium for unlimited keys.",
+        "Your Free plan allows %(limit)s API keys. Upgrade to Premium for unlimited keys.",
         limit,
-    ) % {"limit": limit, "url": BILLING_URL}
+    ) % {"limit": limit}
+    if with_url:
+        sentence = _("%(sentence)s Upgrade here: %(url)s") % {
+            "sentence": sentence,
+            "url": BILLING_URL,
+        }
+    return sentence
 
 
 def can_add_configuration(*, user) -> bool:

@@ -27,7 +27,7 @@ def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: i
             "plan": plan,
             "can_add": services.can_add_configuration(user=request.user),
             "limit_sentence": (
-                services.plan_limit_sentence(plan.configurations)
+                services.plan_limit_sentence(plan.configurations, with_url=False)
                 if plan.configurations is not None
                 else ""
             ),
@@ -53,8 +53,9 @@ def keys(request: HttpRequest) -> HttpResponse:
             api_key=form.cleaned_data["api_key"],
             request=request,
         )
-    except PlanLimitReached as exc:
-        form.add_error(None, str(exc))
+    except PlanLimitReached:
+        limit = plan_for(request.user).configurations or 0
+        form.add_error(None, services.plan_limit_sentence(limit, with_url=False))
         return _keys_page(request, form, status=403)
     except services.KeyNotAccepted as exc:
         form.add_error("api_key", exc.message)

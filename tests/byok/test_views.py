@@ -134,7 +134,8 @@ def test_second_key_on_free_plan_shows_the_upgrade_sentence(
     response = add(logged_in, providers["google"], key)
     assert response.status_code == 403
     page = response.content.decode()
-    assert "Upgrade to Premium" in page and 'href="/dashboard/billing/"' in page
+    assert "Your Free plan allows 1 API key. Upgrade to Premium" in page
+    assert 'href="/dashboard/billing/"' in page
     assert ApiConfiguration.objects.filter(user=user).count() == 1
 
 
