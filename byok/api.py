@@ -133,7 +133,7 @@ def validate_api_key(request: HttpRequest) -> JsonResponse:
         config = _own_configuration(request, config_id)
         check = services.api_configuration_revalidate(configuration=config, request=request)
         if check.status == "unreachable":
-            error = services.unreachable_error(check, config.provider)
+            error = services.unreachable_error(check, config.provider, stored=True)
             raise ApiError(error.message, error.status)
         config.refresh_from_db()
         return ok(

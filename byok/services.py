@@ -113,28 +113,41 @@ def _looks_like_timeout(check) -> bool:
     return "time" in (getattr(check, "reason", None) or "").lower()
 
 
-def _refusal(check: KeyCheckResult, provider: Provider) -> KeyNotAccepted:
-    """The exception that tells the user why a key was not stored."""
+def _refusal(check: KeyCheckResult, provider: Provider, *, stored: bool = False) -> KeyNotAccepted:
+    """The exception that tells the user why a key was not accepted. `stored`: the key is
+    already saved (a re-validation), so an unanswered check leaves it as it was."""
+    names = {"provider": provider.name}
     if check.status == "invalid":
         if check.reason:
             message = _("%(provider)s refused this key: %(reason)s") % {
-                "provider": provider.name,
+                **names,
                 "reason": check.reason,
             }
         else:
-            message = _("%(provider)s refused this key.") % {"provider": provider.name}
+            message = _("%(provider)s refused this key.") % names
         return KeyNotAccepted(message, 400)
-    if check.http_status == TIMEOUT_STATUS:
+    timed_out = check.http_status == TIMEOUT_STATUS
+    if stored and timed_out:
+        message = _(
+            "%(provider)s did not answer in time, so the key could not be checked; it keeps "
+            "its current status. Please try again in a moment."
+        )
+    elif stored:
+        message = _(
+            "%(provider)s could not be reached, so the key could not be checked; it keeps its "
+            "current status. Please try again in a moment."
+        )
+    elif timed_out:
         message = _(
             "%(provider)s did not answer in time, so the key could not be checked and was "
             "not saved. Please try again in a moment."
-        ) % {"provider": provider.name}
-        return KeyNotAccepted(message, TIMEOUT_STATUS)
-    message = _(
-        "%(provider)s could not be reached, so the key could not be checked and was not "
-        "saved. Please try again in a moment."
-    ) % {"provider": provider.name}
-    return KeyNotAccepted(message, UNREACHABLE_STATUS)
+        )
+    else:
+        message = _(
+            "%(provider)s could not be reached, so the key could not be checked and was not "
+            "saved. Please try again in a moment."
+        )
+    return KeyNotAccepted(message % names, TIMEOUT_STATUS if timed_out else UNREACHABLE_STATUS)
 
 
 def plan_limit_sentence(limit: int, *, with_url: bool = True) -> str:
@@ -329,7 +342,7 @@ def revalidation_message(check: KeyCheckResult, configuration: ApiConfiguration)
             "provider": configuration.provider.name,
             "name": configuration.name,
         }
-    return _refusal(check, configuration.provider).message
+    return _refusal(check, configuration.provider, stored=True).message
 
 
 def api_key_validate(
@@ -349,9 +362,11 @@ def api_key_validate(
     return check
 
 
-def unreachable_error(check: KeyCheckResult, provider: Provider) -> KeyNotAccepted:
+def unreachable_error(
+    check: KeyCheckResult, provider: Provider, *, stored: bool = False
+) -> KeyNotAccepted:
     """The 502/504 sentence for a check that could not reach the provider."""
-    return _refusal(check, provider)
+    return _refusal(check, provider, stored=stored)
 
 
 def api_configuration_delete(

@@ -400,3 +400,15 @@ def test_validate_api_key_with_a_config_id_revalidates_the_stored_key(
     assert INVALID_REASONS["google"] in data["error"]
     assert data["configuration"]["is_valid"] is False
     assert not ApiConfiguration.objects.get(pk=configuration.pk).is_valid
+
+
+@pytest.mark.parametrize("outcome, status", [("down", 502), ("slow", 504)])
+def test_revalidating_with_the_provider_unreachable_keeps_the_status(
+    logged_in, user, providers, provider_http, outcome, status
+):
+    configuration = store_configuration(user, providers["xai"])
+    provider_http.outcome(outcome, providers["xai"], configuration.clear_key)
+    response = post(logged_in, VALIDATE, {"configId": str(configuration.pk)})
+    assert response.status_code == status
+    assert "keeps its current status" in response.json()["error"]
+    assert ApiConfiguration.objects.get(pk=configuration.pk).is_valid
