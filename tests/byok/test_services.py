@@ -233,3 +233,35 @@ def test_no_security_event_ever_holds_the_key(user, providers, add_configuration
         text = str(event.detail)
         assert key not in text and new not in text
         assert key[8:24] not in text and new[8:24] not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_adds_on_free_plan_store_only_one_key(user, providers, provider_http):
+    import threading
+
+    from django.db import connection
+
+    provider = providers["openai"]
+    keys = [new_key("openai") for _ in range(4)]
+    for key in keys:
+        provider_http.valid(provider, key)
+    start = threading.Barrier(len(keys))
+    outcomes = []
+
+    def add(key):
+        try:
+            start.wait()
+            services.api_configuration_create(user=user, provider=provider, name="p", api_key=key)
+            outcomes.append("stored")
+        except PlanLimitReached:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "refused", "refused", "stored"]
+    assert ApiConfiguration.objects.filter(user=user).count() == 1
