@@ -29,7 +29,8 @@ Pillow per size and cached. The square side is ``image_size``; an OpenAI ``size`
 honoured, and an aspect ratio keeps ``image_size`` as the longer side. Answers carry base64
 unless the request asks for (or the model defaults to) URLs, which the stand-in then serves
 itself under ``/files/``. ``latency`` seconds are slept before every generation answer (key
-checks and model lists answer at once). Requests are counted (thread-safe) for assertions.
+checks and model lists answer at once). Requests are counted (thread-safe) for assertions,
+and ``in_flight`` / ``max_in_flight`` say how many generations were being answered at once.
 
 Importable::
 
@@ -116,6 +117,8 @@ class StandIn:
         self._images: dict[tuple[int, int, str], tuple[bytes, str]] = {}
         self._image_lock = threading.Lock()
         self._files: dict[str, tuple[bytes, str]] = {}
+        self.in_flight = 0  # generation requests being answered right now
+        self.max_in_flight = 0  # the most seen at once since start (or reset)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -174,6 +177,7 @@ class StandIn:
         with self._lock:
             self._counts.clear()
             self.requests.clear()
+            self.max_in_flight = self.in_flight
 
     def _record(self, rec: Recorded) -> None:
         with self._lock:
@@ -257,8 +261,16 @@ class _Handler(BaseHTTPRequestHandler):
         return (query.get("key") or [None])[0]
 
     def _wait(self) -> None:
-        if self.standin.latency > 0:
-            time.sleep(self.standin.latency)
+        standin = self.standin
+        with standin._lock:
+            standin.in_flight += 1
+            standin.max_in_flight = max(standin.max_in_flight, standin.in_flight)
+        try:
+            if standin.latency > 0:
+                time.sleep(standin.latency)
+        finally:
+            with standin._lock:
+                standin.in_flight -= 1
 
     # --- routing -------------------------------------------------------------------------------
     def do_GET(self) -> None:

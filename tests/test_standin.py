@@ -228,6 +228,7 @@ def test_latency_is_applied_and_concurrent_requests_are_counted():
         # Slept concurrently, not one after the other.
         assert 0.3 <= elapsed < 3
         assert server.count("openai.generate") == 20
+        assert server.max_in_flight > 1 and server.in_flight == 0
         assert server.requests[-1].body["model"] == "gpt-image-1.5"
         server.reset()
         assert server.count() == 0
