@@ -1,0 +1,258 @@
+"""The provider interface and registry, plus the three adapters end to end over real HTTP.
+
+The end-to-end tests talk to tests/standin.py (a loopback server speaking each provider's
+dialect), so sockets, headers, timeouts and JSON encoding are the real ones, not mocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from byok.providers import PROVIDERS, get_provider
+from byok.providers.base import (
+    GenerationOutput,
+    KeyCheck,
+    PreparedRequest,
+    ProviderAdapter,
+    ProviderImage,
+    decode_b64,
+    sniff_mime,
+)
+from byok.providers.errors import (
+    BadRequest,
+    ContentRefused,
+    InvalidKey,
+    OutOfCredit,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+from byok.providers.google import GoogleAdapter
+from byok.providers.openai import OpenAIAdapter
+from byok.providers.xai import XAIAdapter
+from tests.images import b64, image_size, jpeg_bytes, png_bytes, webp_bytes
+from tests.standin import StandIn
+
+# --- registry -----------------------------------------------------------------------------------
+
+
+def test_registry_has_one_adapter_per_provider_slug():
+    assert PROVIDERS == {"openai": OpenAIAdapter, "google": GoogleAdapter, "xai": XAIAdapter}
+    for slug, adapter_class in PROVIDERS.items():
+        assert adapter_class.slug == slug
+        assert issubclass(adapter_class, ProviderAdapter)
+
+
+def test_get_provider_strips_the_trailing_slash_of_the_base_url():
+    adapter = get_provider("google", "http://127.0.0.1:8765///")
+
+    assert isinstance(adapter, GoogleAdapter)
+    assert adapter.base_url == "http://127.0.0.1:8765"
+
+
+def test_get_provider_refuses_an_unknown_slug():
+    with pytest.raises(ValueError, match="Unknown provider 'midjourney'"):
+        get_provider("midjourney", "https://example.com")
+
+
+@pytest.mark.parametrize("base_url", ["", "   "])
+def test_an_adapter_needs_a_base_url(base_url):
+    with pytest.raises(ValueError):
+        OpenAIAdapter(base_url)
+
+
+# --- value objects ------------------------------------------------------------------------------
+
+
+def test_key_check_is_valid_only_when_valid():
+    assert KeyCheck("valid").is_valid
+    assert not KeyCheck("invalid", "bad key").is_valid
+    assert not KeyCheck("unreachable").is_valid
+
+
+def test_value_objects_are_frozen():
+    output = GenerationOutput(images=[ProviderImage(b"x")])
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        output.cost_usd = Decimal("1")  # type: ignore[misc]
+    assert output.usage == {}
+    assert GenerationOutput(images=[]).usage is not output.usage  # no shared default
+
+
+def test_prepared_request_repr_hides_the_headers_that_carry_the_key():
+    prepared = PreparedRequest("POST", "https://x.test/v1", {"Authorization": "Bearer sk-1"}, {})
+
+    assert "sk-1" not in repr(prepared)
+    assert "Bearer" not in repr(prepared)
+
+
+def test_provider_image_repr_does_not_dump_the_bytes():
+    image = ProviderImage(png_bytes(), "image/png")
+
+    assert "PNG" not in repr(image)
+    assert f"{len(image.data)} bytes" in repr(image)
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error_class",
+    [
+        InvalidKey,
+        ContentRefused,
+        RateLimited,
+        OutOfCredit,
+        BadRequest,
+        ProviderUnavailable,
+        ProviderTimeout,
+    ],
+)
+def test_every_error_has_a_default_sentence_and_is_a_provider_error(error_class):
+    error = error_class()
+
+    assert isinstance(error, ProviderError)
+    assert error.message == error_class.default_message
+    assert error.message.endswith(".")
+    assert str(error) == error.message
+
+
+def test_error_keeps_the_provider_message_but_cuts_a_long_one():
+    assert BadRequest("Invalid size.").message == "Invalid size."
+    assert len(BadRequest("x " * 2000).message) <= 500
+
+
+def test_error_redacts_a_key_shaped_string_from_the_provider_message():
+    error = InvalidKey("Incorrect API key provided: sk-proj-Ab12Cd34Ef56Gh78Ij90KlMnOp")
+
+    assert "Ab12Cd34" not in error.message
+    assert "Ab12Cd34" not in repr(error)
+
+
+def test_error_scrub_removes_a_known_key_from_message_args_and_repr():
+    error = BadRequest("your key plainsecret was refused").scrub("plainsecret")
+
+    assert "plainsecret" not in error.message
+    assert "plainsecret" not in str(error.args)
+    assert "plainsecret" not in repr(error)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("maker", "mime"),
+    [(png_bytes, "image/png"), (jpeg_bytes, "image/jpeg"), (webp_bytes, "image/webp")],
+)
+def test_sniff_mime_reads_the_real_image_type(maker, mime):
+    assert sniff_mime(maker()) == mime
+
+
+def test_sniff_mime_does_not_guess_for_unknown_bytes():
+    assert sniff_mime(b"<html>") is None
+
+
+def test_decode_b64_accepts_a_data_uri_and_reports_its_type():
+    image = png_bytes(3, 2)
+
+    data, mime = decode_b64(f"data:image/png;base64,{b64(image)}")
+
+    assert data == image
+    assert mime == "image/png"
+    assert image_size(data) == (3, 2)
+
+
+@pytest.mark.parametrize("value", [None, "", 42, "!!!!", "data:image/png;base64,"])
+def test_decode_b64_turns_garbage_into_provider_unavailable(value):
+    with pytest.raises(ProviderUnavailable):
+        decode_b64(value)
+
+
+# --- end to end over loopback -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def standin():
+    with StandIn(latency=0.0, image_size=32) as server:
+        yield server
+
+
+# (slug, model, good key, options)
+CASES = [
+    ("openai", "gpt-image-1", "sk-standin-good-key-1", {"size": "1024x1024", "quality": "low"}),
+    ("openai", "dall-e-3", "sk-standin-good-key-2", {"size": "1024x1024", "style": "vivid"}),
+    ("xai", "grok-imagine-image", "xai-standin-good-key", {"aspect_ratio": "16:9"}),
+    ("google", "imagen-4.0-generate-001", "AIza-standin-good-key", {"aspect_ratio": "1:1"}),
+    ("google", "gemini-2.5-flash-image", "AIza-standin-good-key", {"aspect_ratio": "4:3"}),
+]
+
+
+@pytest.mark.parametrize(("slug", "model", "key", "options"), CASES)
+def test_adapter_generates_real_images_from_the_standin(standin, slug, model, key, options):
+    adapter = get_provider(slug, standin.url + "/")
+
+    output = adapter.generate(key=key, model_id=model, prompt="a fawn", options=options)
+
+    assert len(output.images) == 1
+    width, height = image_size(output.images[0].data)
+    assert width > 0 and height > 0
+    assert output.images[0].mime_type in {"image/png", "image/jpeg", "image/webp"}
+
+
+@pytest.mark.parametrize(("slug", "model", "key", "options"), CASES)
+def test_adapter_validates_good_and_bad_keys_against_the_standin(
+    standin, slug, model, key, options
+):
+    adapter = get_provider(slug, standin.url)
+    bad_key = key.replace("good", "bad")
+
+    assert adapter.validate_key(key).status == "valid"
+    check = adapter.validate_key(bad_key)
+    assert check.status == "invalid"
+    assert bad_key not in (check.reason or "")
+
+
+@pytest.mark.parametrize(("slug", "model", "key", "options"), CASES)
+def test_adapter_maps_standin_failures_to_the_error_classes(standin, slug, model, key, options):
+    adapter = get_provider(slug, standin.url)
+
+    def attempt(prompt: str, use_key: str = key) -> ProviderError:
+        with pytest.raises(ProviderError) as caught:
+            adapter.generate(key=use_key, model_id=model, prompt=prompt, options=options)
+        return caught.value
+
+    assert isinstance(attempt("a fawn", key.replace("good", "bad")), InvalidKey)
+    assert isinstance(attempt("REFUSE this"), ContentRefused)
+    assert isinstance(attempt("RATELIMIT this"), RateLimited)
+    assert isinstance(attempt("UPSTREAM500 this"), ProviderUnavailable)
+    # Google's quota 429 (RESOURCE_EXHAUSTED) is the same answer for "per minute" and "per day";
+    # it stays a rate limit. OpenAI and xAI say "credits"/"insufficient_quota" outright.
+    expected = RateLimited if slug == "google" else OutOfCredit
+    assert type(attempt("NOCREDIT this")) is expected
+
+
+def test_imagen_sample_count_reaches_the_standin(standin):
+    adapter = get_provider("google", standin.url)
+    standin.reset()
+
+    output = adapter.generate(
+        key="AIza-standin-good-key", model_id="imagen-4.0-generate-001", prompt="p", options={}
+    )
+
+    assert len(output.images) == 1
+    sent = [r for r in standin.requests if r.endpoint == "google.predict"]
+    assert sent[0].body["parameters"]["sampleCount"] == 1
+    assert sent[0].key == "AIza-standin-good-key"
+
+
+def test_unreachable_provider_is_unreachable_not_invalid():
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    adapter = get_provider("openai", "http://127.0.0.1:9")
+
+    assert adapter.validate_key("sk-anything-at-all").status == "unreachable"
+    with pytest.raises(ProviderUnavailable):
+        adapter.generate(key="sk-x", model_id="gpt-image-1", prompt="p", options={})
