@@ -1,0 +1,237 @@
+"""The JSON API: POST/GET /api/generations/, GET/DELETE /api/generations/<id>/, GET /api/usage/."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from generations.models import Image, ImageGeneration
+from tests.generations.conftest import (
+    MODELS,
+    generate_url,
+    image_model,
+    make_configuration,
+    media_files,
+    success_body,
+)
+from tests.images import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client: Client, body, raw: str | None = None):
+    return client.post(
+        "/api/generations/",
+        data=raw if raw is not None else json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def body_for(configuration, model, prompt="A fox", **parameters):
+    return {
+        "configId": str(configuration.pk),
+        "prompt": prompt,
+        "parameters": {"modelId": str(model.pk), **parameters},
+    }
+
+
+@pytest.mark.parametrize(("slug", "model_id"), MODELS)
+def test_post_generation_answers_201_with_owner_only_image_urls(
+    logged_in, user, configs, mocked, slug, model_id
+):
+    mocked.post(generate_url(slug, model_id), json=success_body(slug, model_id))
+    response = post(logged_in, body_for(configs[slug], image_model(slug, model_id)))
+    assert response.status_code == 201, response.content
+    row = response.json()["data"]
+    assert row["status"] == "completed"
+    assert row["configuration_id"] == str(configs[slug].pk)
+    assert row["model"]["model_id"] == model_id
+    (image,) = row["images"]
+    assert image["url"] == f"/dashboard/images/{image['id']}/"
+    assert image["thumbnail_url"] == f"/dashboard/images/{image['id']}/thumbnail/"
+    assert (image["width"], image["height"]) == (64, 48)
+    assert logged_in.get(image["url"]).status_code == 200
+    assert configs[slug].clear_key_for_tests not in response.content.decode()
+
+
+def test_provider_model_id_is_accepted_as_model(logged_in, configs, mocked):
+    mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
+    body = body_for(configs["openai"], image_model("openai", "dall-e-2"))
+    body["parameters"]["modelId"] = "dall-e-2"
+    assert post(logged_in, body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "expected"),
+    [
+        (
+            401,
+            {"error": {"message": "Incorrect API key provided.", "code": "invalid_api_key"}},
+            400,
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "message": "Rejected by our safety system.",
+                    "code": "content_policy_violation",
+                }
+            },
+            422,
+        ),
+        (429, {"error": {"message": "Rate limit reached.", "code": "rate_limit_exceeded"}}, 429),
+        (503, {"error": {"message": "The engine is currently overloaded."}}, 502),
+    ],
+)
+def test_provider_failures_map_to_statuses_with_a_sentence(
+    logged_in, user, configs, mocked, status, answer, expected
+):
+    mocked.post(generate_url("openai", "dall-e-3"), status=status, json=answer)
+    response = post(logged_in, body_for(configs["openai"], image_model("openai", "dall-e-3")))
+    assert response.status_code == expected
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert answer["error"]["message"] in error and error.endswith(".")
+    generation = ImageGeneration.objects.get()
+    assert generation.status == "failed"
+    assert generation.error_message == answer["error"]["message"]
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+def test_timeout_is_504(logged_in, configs, mocked):
+    import requests
+
+    mocked.post(generate_url("xai", "grok-imagine-image"), body=requests.ConnectTimeout())
+    response = post(logged_in, body_for(configs["xai"], image_model("xai", "grok-imagine-image")))
+    assert response.status_code == 504
+    assert "too long" in response.json()["error"]
+
+
+def test_plan_limit_is_403(logged_in, user, configs, mocked):
+    user.usage_count = 50
+    user.save()
+    response = post(logged_in, body_for(configs["openai"], image_model("openai", "dall-e-3")))
+    assert response.status_code == 403
+    assert "Premium" in response.json()["error"]
+    assert len(mocked.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.update(prompt=""),
+        lambda b: b.update(prompt=None),
+        lambda b: b.update(prompt=["a", "list"]),
+        lambda b: b.update(prompt="x" * 4001),
+        lambda b: b["parameters"].update(count=5),
+        lambda b: b["parameters"].update(size="256x256"),
+        lambda b: b["parameters"].update(quality="ultra"),
+        lambda b: b["parameters"].update(modelId="no-such-model"),
+        lambda b: b["parameters"].pop("modelId"),
+        lambda b: b.update(parameters="size=1024"),
+        lambda b: b.update(configId=None),
+    ],
+)
+def test_bad_input_is_400_with_nothing_used(logged_in, user, configs, mocked, mutate):
+    body = body_for(configs["openai"], image_model("openai", "dall-e-3"))
+    mutate(body)
+    response = post(logged_in, body)
+    assert response.status_code in (400, 404)
+    assert response.json()["error"]
+    assert len(mocked.calls) == 0 and not ImageGeneration.objects.exists()
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+def test_missing_config_id_is_404_and_others_config_is_404(
+    logged_in, other_user, providers, configs
+):
+    theirs = make_configuration(other_user, providers["openai"])
+    response = post(logged_in, body_for(theirs, image_model("openai", "dall-e-3")))
+    assert response.status_code == 404
+    assert response.json() == {"error": "Not found."}
+
+
+def test_provider_mismatch_is_400(logged_in, configs):
+    response = post(
+        logged_in, body_for(configs["openai"], image_model("google", "imagen-3.0-generate-002"))
+    )
+    assert response.status_code == 400
+    assert "key is for OpenAI" in response.json()["error"]
+
+
+def test_inactive_model_is_400(logged_in, configs):
+    model = image_model("openai", "dall-e-3")
+    model.is_active = False
+    model.save()
+    assert post(logged_in, body_for(configs["openai"], model)).status_code == 400
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", ""])
+def test_malformed_json_is_400(logged_in, user, raw):
+    response = post(logged_in, None, raw=raw)
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]
+
+
+def test_anonymous_gets_401_json(client):
+    response = client.get("/api/generations/")
+    assert response.status_code == 401
+    assert response.json()["error"]
+
+
+def test_list_is_paginated_newest_first_and_only_mine(logged_in, user, other_user, configs):
+    for n in range(25):
+        ImageGeneration.objects.create(user=user, prompt=f"prompt {n}", status="completed")
+    ImageGeneration.objects.create(user=other_user, prompt="not mine")
+    first = logged_in.get("/api/generations/").json()
+    assert first["pagination"] == {"page": 1, "pages": 2, "count": 25, "page_size": 20}
+    assert first["data"][0]["prompt"] == "prompt 24"
+    second = logged_in.get("/api/generations/?page=2").json()
+    assert [g["prompt"] for g in second["data"]][-1] == "prompt 0"
+    assert logged_in.get("/api/generations/?page=3").status_code == 404
+    assert logged_in.get("/api/generations/?page=abc").status_code == 400
+
+
+def test_detail_and_delete_remove_rows_and_files(
+    logged_in, user, other_user, configs, mocked, django_capture_on_commit_callbacks
+):
+    mocked.post(
+        generate_url("openai", "dall-e-2"),
+        json=success_body("openai", "dall-e-2", [png_bytes(8, 8), png_bytes(9, 9)]),
+    )
+    created = post(
+        logged_in, body_for(configs["openai"], image_model("openai", "dall-e-2"), count=2)
+    ).json()["data"]
+    assert len(media_files()) == 4
+    url = f"/api/generations/{created['id']}/"
+    assert logged_in.get(url).json()["data"]["id"] == created["id"]
+    stranger = Client()
+    stranger.force_login(other_user)
+    assert stranger.get(url).status_code == 404
+    assert stranger.delete(url).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.delete(url)
+    assert response.json() == {"data": {"success": True}}
+    assert not ImageGeneration.objects.exists() and not Image.objects.exists()
+    assert media_files() == []
+    assert logged_in.get(url).status_code == 404
+
+
+def test_usage_reports_plan_counts_and_limits(logged_in, user, configs):
+    user.usage_count = 12
+    user.save()
+    data = logged_in.get("/api/usage/").json()["data"]
+    assert data["plan"] == "free"
+    assert data["usage_count"] == 12 and data["usage_limit"] == 50
+    assert data["config_count"] == 3 and data["config_limit"] == 1
+    assert data["reset_date"].startswith(str(user.reset_date.year))
+
+
+def test_unknown_api_path_is_json(logged_in):
+    response = logged_in.get("/api/generations/not-a-uuid/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
