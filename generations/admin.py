@@ -74,8 +74,12 @@ class ImageAdmin(ReadOnlyAdmin):
     list_select_related = ("generation",)
     search_fields = ("generation__user__email", "generation__id")
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # delete the generation instead: its files go with it
+    # Deleting (here, or by cascade from a generation) removes the files too.
+    def delete_model(self, request, obj) -> None:
+        services.images_delete(images=[obj])
+
+    def delete_queryset(self, request, queryset) -> None:
+        services.images_delete(images=list(queryset))
 
     @admin.display(description=_("preview"))
     def preview(self, image: Image):

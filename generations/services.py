@@ -358,6 +358,15 @@ def generations_delete(*, user: User, generation_ids: Iterable) -> int:
     return len(generations)
 
 
+def images_delete(*, images: list[Image]) -> int:
+    """Delete single images (operators, from the admin) and, after commit, their files."""
+    paths = [p for image in images for p in (image.storage_path, image.thumbnail_path) if p]
+    with transaction.atomic():
+        deleted, _detail = Image.objects.filter(pk__in=[i.pk for i in images]).delete()
+        transaction.on_commit(lambda: storage.files_delete(paths))
+    return deleted
+
+
 def generation_delete(*, generation: ImageGeneration) -> None:
     """Delete one generation (already fetched through its owner) with its files."""
     generations_delete(user=generation.user, generation_ids=[generation.pk])

@@ -1,0 +1,66 @@
+"""Operators' admin: generations, images with a thumbnail preview, usage rows; read-only."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from generations.models import ApiUsage, Image, ImageGeneration
+from tests.factories import make_user
+from tests.generations.conftest import generate_url, image_model, media_files, success_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(db) -> Client:
+    client = Client()
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def generation(logged_in, user, configs, mocked):
+    mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
+    logged_in.post(
+        "/dashboard/generate/",
+        {
+            "configuration": str(configs["openai"].pk),
+            "model": str(image_model("openai", "dall-e-2").pk),
+            "prompt": "An owl",
+        },
+    )
+    return ImageGeneration.objects.get()
+
+
+def test_admin_lists_generations_images_and_usage_read_only(admin_client, generation):
+    listing = admin_client.get("/admin/generations/imagegeneration/").content.decode()
+    assert "An owl" in listing and generation.user.email in listing
+    assert admin_client.get("/admin/generations/imagegeneration/add/").status_code == 403
+    detail = admin_client.get(f"/admin/generations/imagegeneration/{generation.pk}/change/")
+    assert detail.status_code == 200
+    assert 'name="prompt"' not in detail.content.decode()  # shown, not editable
+    image = Image.objects.get()
+    images = admin_client.get("/admin/generations/image/").content.decode()
+    assert f"/admin/generations/image/{image.pk}/thumbnail/" in images
+    usage = ApiUsage.objects.get()
+    assert admin_client.get(f"/admin/generations/apiusage/{usage.pk}/change/").status_code == 200
+
+
+def test_admin_thumbnail_is_served_to_staff_only(admin_client, client, generation):
+    image = Image.objects.get()
+    url = f"/admin/generations/image/{image.pk}/thumbnail/"
+    response = admin_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    client.force_login(make_user())
+    assert client.get(url).status_code == 302  # to the admin login
+
+
+def test_admin_delete_removes_files(admin_client, generation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/generations/imagegeneration/{generation.pk}/delete/", {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not ImageGeneration.objects.exists()
+    assert media_files() == []
