@@ -1,0 +1,127 @@
+"""Fixtures of the end-to-end browser tests: Debian's headless Chromium driven by Playwright's
+sync API, against pytest-django's live server, with the provider catalogue pointed at the
+local provider stand-in. Nothing is mocked: the browser talks HTTP to Bambi, Bambi talks
+HTTP to the stand-in, mail goes to Django's locmem outbox.
+
+Screenshots land in test-artifacts/screenshots/ (gitignored) so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from byok.models import Provider
+from tests.factories import PASSWORD, make_user
+from tests.standin import StandIn
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# Chromium flags that keep a headless run quiet and offline: no sandbox (CI runs as root),
+# no GPU, no background calls home, no QUIC.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {"width": 390, "height": 844}
+# Generous: the live server is a single process; a generation is a real HTTP round trip.
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory) -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test does).")
+    home = tmp_path_factory.mktemp("chromium-home")
+    # Chromium writes its profile and caches under XDG dirs: keep them out of $HOME.
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+    }
+    # Playwright's sync API runs an asyncio loop in this thread for as long as it is started,
+    # so Django would refuse the ORM calls the tests make between browser steps ("you cannot
+    # call this from an async context"). Those calls are plain synchronous code; the live
+    # server answers from its own thread and is unaffected.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandIn]:
+    with StandIn(latency=0.0, image_size=1024) as server:
+        yield server
+
+
+@pytest.fixture
+def providers_on_standin(catalogue, standin) -> dict[str, Provider]:
+    """The seeded catalogue with every provider's `api_base_url` pointed at the stand-in."""
+    Provider.objects.update(api_base_url=standin.url)
+    standin.reset()
+    return {p.slug: p for p in Provider.objects.all()}
+
+
+@pytest.fixture
+def context(browser, live_server) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, viewport={"width": 1280, "height": 900}
+    )
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context) -> Page:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # type: ignore[attr-defined]  # read by tests: no JS errors
+    return page
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Log in through the real login form and wait for the dashboard."""
+    page.goto("/accounts/login/")
+    page.get_by_label(re.compile("e-?mail", re.I)).first.fill(email)
+    page.get_by_label(re.compile("password", re.I)).first.fill(password)
+    page.locator("form").filter(has=page.locator("input[type=password]")).locator(
+        "button[type=submit], input[type=submit]"
+    ).first.click()
+    page.wait_for_url("**/dashboard/")
+
+
+@pytest.fixture
+def member(providers_on_standin):
+    """A confirmed Free user with no key yet."""
+    return make_user()

@@ -1,0 +1,65 @@
+"""The OpenAPI document at /api/openapi.json describes every /api/ route, and only those."""
+
+from __future__ import annotations
+
+import re
+
+import schemathesis
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from bambi.openapi import OPENAPI
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _api_routes() -> set[str]:
+    """Every URL pattern under /api/, written the OpenAPI way (`<uuid:pk>` -> `{id}`)."""
+    found: set[str] = set()
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and route.startswith("api/"):
+                found.add("/" + re.sub(r"<(?:\w+:)?\w+>", "{id}", route))
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_the_document_is_served_as_json_to_anyone(client):
+    response = client.get("/api/openapi.json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["openapi"].startswith("3.0")
+    assert response.json()["paths"].keys() == OPENAPI["paths"].keys()
+
+
+def test_every_api_route_is_described_and_nothing_else():
+    described = set(OPENAPI["paths"]) | {"/api/openapi.json"}
+    assert _api_routes() == described
+
+
+def test_every_operation_says_its_error_answers_and_how_it_is_authenticated():
+    for path, item in OPENAPI["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation["responses"]
+            assert "401" in responses, (method, path)
+            assert "405" in responses, (method, path)
+            if method != "get":
+                # Unsafe methods need the CSRF header, and a wrong one is a 403.
+                assert "403" in responses, (method, path)
+                assert "csrfHeader" in operation["security"][0], (method, path)
+
+
+def test_the_document_is_a_valid_openapi_3_description():
+    schema = schemathesis.openapi.from_dict(OPENAPI)
+    # Loading validates lazily; walking every operation resolves every $ref.
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == sum(
+        1 for item in OPENAPI["paths"].values() for m in item if m in HTTP_METHODS
+    )
