@@ -1,0 +1,185 @@
+"""Two app processes, one truth: the monthly limit holds across processes under a burst.
+
+Two gunicorn processes (the repo's gunicorn.conf.py, DEBUG off, psycopg pool on) run against
+the test PostgreSQL database and one shared MEDIA_ROOT; the provider is the loopback stand-in.
+A Free user at 49/50 fires 100 generations at once, split across both processes: exactly one
+succeeds, the others are told the plan's limit is reached, and nothing is lost or orphaned.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import User
+from byok.models import ApiConfiguration, ImageModel, Provider
+from byok.services import key_hint
+from generations.models import Image, ImageGeneration
+from tests.factories import make_user
+from tests.standin import StandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+BURST = 100
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]  # inside the test: the test database's name
+    auth = quote(db.get("USER") or "postgres")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return (
+        f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
+
+
+def _app_env(port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("BAMBI_TESTING", "DATABASE_URL")}
+    env.update(
+        {
+            "DEBUG": "0",
+            # The same secrets as this process: sessions and stored keys must read the same.
+            "SECRET_KEY": settings.SECRET_KEY,
+            "ENCRYPTION_KEY": ",".join(settings.ENCRYPTION_KEYS),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "APP_URL": f"http://127.0.0.1:{port}",
+            "DATABASE_URL": _database_url(),
+            "DATABASE_POOL": "1",
+            "DATABASE_POOL_MAX": "4",
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": "1",
+            "GUNICORN_THREADS": "32",
+            "GUNICORN_ACCESS_LOG": "",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def two_apps(tmp_path):
+    """Two gunicorn processes on two loopback ports; yields their base URLs."""
+    procs, urls, logs = [], [], []
+    for n in range(2):
+        port = _free_port()
+        log = open(tmp_path / f"gunicorn-{n}.log", "wb")  # noqa: SIM115 - closed below
+        logs.append(log)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "bambi.wsgi", "-c", "gunicorn.conf.py"],
+                cwd=ROOT,
+                env=_app_env(port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for proc, url, log in zip(procs, urls, logs, strict=True):
+            deadline = time.monotonic() + 45
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"gunicorn exited early: {Path(log.name).read_text()[-3000:]}")
+                try:
+                    if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start: {Path(log.name).read_text()[-3000:]}")
+                time.sleep(0.2)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_across_two_processes_never_passes_the_monthly_limit(catalogue, two_apps):
+    with StandIn(latency=0.3, image_size=256) as standin:
+        Provider.objects.update(api_base_url=standin.url)
+        user = make_user(usage_count=49)
+        config = ApiConfiguration(
+            user=user, provider=catalogue["openai"], name="burst", key_hint=key_hint("sk-burst")
+        )
+        config.api_key = "sk-burst-good-key"
+        config.save()
+        model = ImageModel.objects.get(provider=catalogue["openai"], model_id="gpt-image-1.5")
+
+        client = Client()
+        client.force_login(user)
+        csrf = secrets.token_hex(16)  # Django accepts the unmasked secret as the header token
+        cookies = {
+            settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
+            settings.CSRF_COOKIE_NAME: csrf,
+        }
+        body = {
+            "configId": str(config.pk),
+            "prompt": "a fawn in the snow",
+            "parameters": {"modelId": str(model.pk), "count": 1, "size": "1024x1024"},
+        }
+        start = threading.Barrier(BURST)
+
+        def fire(i: int) -> int:
+            base = two_apps[i % 2]
+            start.wait(timeout=30)  # all at once, half on each process
+            return requests.post(
+                f"{base}/api/generations/",
+                json=body,
+                cookies=cookies,
+                headers={"X-CSRFToken": csrf},
+                timeout=60,
+            ).status_code
+
+        with ThreadPoolExecutor(BURST) as pool:
+            statuses = list(pool.map(fire, range(BURST)))
+
+        provider_calls = standin.count("openai.generate")
+
+    assert [s for s in statuses if s >= 500] == []
+    assert statuses.count(201) == 1
+    assert statuses.count(403) == BURST - 1
+    assert User.objects.get(pk=user.pk).usage_count == 50
+    # The user's key was used for exactly one paid call.
+    assert provider_calls == 1
+
+    generations = list(ImageGeneration.objects.filter(user=user))
+    assert [g.status for g in generations] == [ImageGeneration.Status.COMPLETED]
+    images = list(Image.objects.filter(generation=generations[0]))
+    assert len(images) == 1
+    media = Path(settings.MEDIA_ROOT)
+    on_disk = {str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()}
+    referenced = {images[0].storage_path, images[0].thumbnail_path}
+    assert on_disk == referenced  # every file is there, and nothing else: no orphan
+    assert (media / images[0].storage_path).stat().st_size == images[0].bytes
