@@ -1,6 +1,27 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_webhook_endpoint(sender, using="default", **kwargs) -> None:
+    """After every `migrate` (each deploy), make STRIPE_WEBHOOK_SECRET reach dj-stripe's
+    WebhookEndpoint row, so no operator has to paste the secret into the admin."""
+    from django.conf import settings
+
+    from billing.services import webhook_endpoint_sync
+
+    if settings.STRIPE_WEBHOOK_SECRET and using == "default":
+        webhook_endpoint_sync()
 
 
 class BillingConfig(AppConfig):
     name = "billing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        import stripe
+
+        from billing import webhooks  # noqa: F401  (connects the Stripe event handlers)
+
+        # Otherwise the library writes telemetry files under ~/.config/stripe.
+        stripe.enable_telemetry = False
+        post_migrate.connect(_sync_webhook_endpoint, sender=self)

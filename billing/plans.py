@@ -1,11 +1,36 @@
 """The one place that says which plan a user is on and what it allows.
 
-Premium = a Stripe subscription (synced by dj-stripe) in status `active` or `trialing`.
-Everything else - no customer, canceled, past_due, unpaid, incomplete - is Free.
+The plan is never stored: it is derived, at every request, from the Subscription rows that
+dj-stripe keeps in sync with Stripe (webhooks re-fetch each subscription from the API, so a
+row always holds Stripe's latest state).
+
+Rules:
+- Premium = at least one of the user's subscriptions (any of their Stripe customers, in the
+  configured live/test mode) is `active` or `trialing`. A second subscription (a double
+  checkout, one made by an operator in the dashboard) changes nothing; the plan is Premium as
+  long as any of them grants it, so cancelling one of two keeps Premium.
+- Everything else is Free: no customer, `canceled`, `incomplete` (first payment not made),
+  `incomplete_expired`, `unpaid`, `paused` and `past_due`.
+- `past_due` (a renewal payment failed; Stripe retries for a while) is Free. The contract
+  (DESIGN.md) sells Premium as a paid period, and the period in question is not paid. Nothing
+  is lost by it: stored keys stay stored and usable, only adding keys and generating past 50
+  are blocked, and the moment Stripe collects the payment (a retry, or a new card in the
+  Customer Portal) the subscription is `active` again and Premium comes back at once with the
+  `customer.subscription.updated` event. The billing page tells the user the payment failed
+  and links to the portal to fix the card.
+
+Callers: byok (key limit), generations (quota, /api/usage/), the admin's user list (through
+`with_plan_annotations`, one query for the whole page) and the billing page.
 """
+
+from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 PREMIUM_STATUSES = ("active", "trialing")
@@ -22,25 +47,76 @@ class Plan:
 
 FREE = Plan("free", _("Free"), generations_per_period=50, configurations=1, monthly_price_eur=0)
 PREMIUM = Plan("premium", _("Premium"), None, None, monthly_price_eur=5)
+PLANS = {FREE.slug: FREE, PREMIUM.slug: PREMIUM}
+
+# Set on users by `with_plan_annotations` (the admin's list): read instead of querying again.
+_PREMIUM_ATTR = "billing_is_premium"
+_STATUS_ATTR = "billing_subscription_status"
+
+
+def _subscriptions():
+    """Subscriptions of the configured mode (a test-mode subscription never grants live
+    Premium), newest first."""
+    from djstripe.models import Subscription
+
+    return Subscription.objects.filter(livemode=settings.STRIPE_LIVE_MODE).order_by(
+        "-created", "-djstripe_created"
+    )
+
+
+def _premium_subscriptions():
+    return _subscriptions().filter(stripe_data__status__in=PREMIUM_STATUSES)
 
 
 def premium_subscription(user):
-    """The user's current premium-granting dj-stripe Subscription, or None."""
-    from djstripe.models import Subscription
-
-    if not user.is_authenticated:
+    """The user's newest premium-granting dj-stripe Subscription, or None."""
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
         return None
-    return (
-        Subscription.objects.filter(
-            customer__subscriber=user, stripe_data__status__in=PREMIUM_STATUSES
-        )
-        .order_by("-created")
-        .first()
+    return _premium_subscriptions().filter(customer__subscriber=user).first()
+
+
+def current_subscription(user):
+    """The subscription the user's billing is about: the premium-granting one if any, else
+    the newest one whatever its status (past_due, canceled...), else None."""
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
+        return None
+    return premium_subscription(user) or (
+        _subscriptions().filter(customer__subscriber=user).first()
     )
 
 
 def plan_for(user) -> Plan:
+    """The user's plan now (Free for anonymous users)."""
+    annotated = getattr(user, _PREMIUM_ATTR, None)
+    if annotated is not None:
+        return PREMIUM if annotated else FREE
     return PREMIUM if premium_subscription(user) is not None else FREE
+
+
+def subscription_status_for(user) -> str | None:
+    """Stripe's status of the user's current subscription (see `current_subscription`)."""
+    if hasattr(user, _STATUS_ATTR):
+        return getattr(user, _STATUS_ATTR)
+    subscription = current_subscription(user)
+    return subscription.stripe_data.get("status") if subscription is not None else None
+
+
+def with_plan_annotations(users: QuerySet) -> QuerySet:
+    """Annotate a user queryset so `plan_for` and `subscription_status_for` need no query
+    per user (the admin's list of users)."""
+    premium = _premium_subscriptions().filter(customer__subscriber=OuterRef("pk"))
+    newest = _subscriptions().filter(customer__subscriber=OuterRef("pk"))
+    status = KT("stripe_data__status")
+    return users.annotate(
+        **{
+            _PREMIUM_ATTR: Exists(premium),
+            # Same choice as `current_subscription`: the premium-granting one, else the newest.
+            _STATUS_ATTR: Coalesce(
+                Subquery(premium.annotate(s=status).values("s")[:1]),
+                Subquery(newest.annotate(s=status).values("s")[:1]),
+            ),
+        }
+    )
 
 
 class PlanLimitReached(Exception):

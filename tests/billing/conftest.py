@@ -1,0 +1,195 @@
+"""Stripe for the billing tests: dummy keys, the webhook endpoint row, signed event posts,
+and a `responses` stand-in for the Stripe API answering with the recorded shapes in
+tests/fixtures/stripe/ (API version 2026-08-26.dahlia). Nothing else is mocked."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import time
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+import stripe
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
+SECRET_KEY = "sk_test_51SbAmBiTeStKeY0000000000000000"
+WEBHOOK_SECRET = "whsec_bAmBiTeStSiGnInGsEcReT0000000000000000"
+PRICE_ID = "price_1SbAmBiPrEmIuMeUr5"
+API = "https://api.stripe.com"
+_PLACEHOLDER_USER = "00000000-0000-0000-0000-000000000000"
+_event_ids = itertools.count(1)
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def for_user(data: dict, user) -> dict:
+    """A fixture with the recorded placeholder user id replaced by this user's id."""
+    return json.loads(json.dumps(data).replace(_PLACEHOLDER_USER, str(user.pk)))
+
+
+class StripeStandIn:
+    """What the Stripe API answers. `subscription` is Stripe's *current* state of the
+    subscription: dj-stripe re-fetches it on every event, whatever the event says."""
+
+    def __init__(self, rsps: responses.RequestsMock, user):
+        self.rsps = rsps
+        self.user = user
+        self.account = load("account")
+        self.customer = for_user(load("customer"), user)
+        self.product = load("product")
+        self.price = load("price")
+        self.subscription = for_user(load("subscription"), user)
+        self.checkout_session = for_user(load("checkout_session"), user)
+        self.invoice = for_user(load("invoice_payment_failed"), user)
+        self.customer_creations = 0
+        self.checkout_bodies: list[dict] = []
+        self.portal_bodies: list[dict] = []
+        self.down = False
+        self._register()
+
+    # --- state helpers -------------------------------------------------------------------
+    def set_subscription(self, **fields) -> dict:
+        self.subscription = {**self.subscription, **fields}
+        return copy.deepcopy(self.subscription)
+
+    # --- responses plumbing --------------------------------------------------------------
+    def _json(self, payload, status=200):
+        if self.down:
+            return (500, {}, json.dumps(load("error_api_connection")))
+        return (status, {"Request-Id": "req_bAmBiStAnDiN"}, json.dumps(payload))
+
+    def _register(self) -> None:
+        get = responses.GET
+        self.rsps.add_callback(get, f"{API}/v1/account", lambda r: self._json(self.account))
+        self.rsps.add_callback(
+            get,
+            re.compile(rf"{API}/v1/customers/cus_\w+(\?.*)?$"),
+            lambda r: self._json(self.customer),
+        )
+        self.rsps.add_callback(
+            get,
+            re.compile(rf"{API}/v1/subscriptions/sub_\w+(\?.*)?$"),
+            lambda r: self._json(self.subscription),
+        )
+        self.rsps.add_callback(
+            get,
+            re.compile(rf"{API}/v1/products/prod_\w+/features(\?.*)?$"),
+            lambda r: self._json(load("product_features")),
+        )
+        self.rsps.add_callback(
+            get,
+            re.compile(rf"{API}/v1/products/prod_\w+(\?.*)?$"),
+            lambda r: self._json(self.product),
+        )
+        self.rsps.add_callback(
+            get,
+            re.compile(rf"{API}/v1/prices/price_\w+(\?.*)?$"),
+            lambda r: self._json(self.price),
+        )
+        self.rsps.add_callback(
+            get,
+            re.compile(rf"{API}/v1/checkout/sessions/cs_\w+(\?.*)?$"),
+            lambda r: self._json(self.checkout_session),
+        )
+        self.rsps.add_callback(
+            get,
+            re.compile(rf"{API}/v1/invoices/in_\w+(\?.*)?$"),
+            lambda r: self._json(self.invoice),
+        )
+        self.rsps.add_callback(responses.POST, f"{API}/v1/customers", self._create_customer)
+        self.rsps.add_callback(
+            responses.POST,
+            re.compile(rf"{API}/v1/customers/cus_\w+$"),
+            lambda r: self._json(self.customer),
+        )
+        self.rsps.add_callback(
+            responses.POST, f"{API}/v1/checkout/sessions", self._create_checkout_session
+        )
+        self.rsps.add_callback(
+            responses.POST, f"{API}/v1/billing_portal/sessions", self._create_portal_session
+        )
+
+    @staticmethod
+    def _form(request) -> dict:
+        return {k: v[0] for k, v in parse_qs(request.body or "").items()}
+
+    def _create_customer(self, request):
+        if self.down:
+            return self._json(None)
+        self.customer_creations += 1
+        body = self._form(request)
+        self.customer = {**self.customer, "email": body.get("email")}
+        return self._json(self.customer)
+
+    def _create_checkout_session(self, request):
+        if self.down:
+            return self._json(None)
+        self.checkout_bodies.append(self._form(request))
+        return self._json(for_user(load("checkout_session_created"), self.user))
+
+    def _create_portal_session(self, request):
+        if self.down:
+            return self._json(None)
+        self.portal_bodies.append(self._form(request))
+        return self._json(load("billing_portal_session"))
+
+
+@pytest.fixture
+def stripe_keys(settings, monkeypatch):
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_TEST_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_51SbAmBiTeStKeY0000000000000000"
+    settings.STRIPE_PREMIUM_PRICE_ID = PRICE_ID
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.APP_URL = "https://bambi.example"
+    # The library retries failed calls with back-off sleeps; the tests want one answer.
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    monkeypatch.setattr(stripe, "api_base", API)
+
+
+@pytest.fixture
+def stripe_api(stripe_keys, user):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield StripeStandIn(rsps, user)
+
+
+@pytest.fixture
+def endpoint(stripe_keys, db):
+    from billing.services import webhook_endpoint_sync
+
+    return webhook_endpoint_sync()
+
+
+def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header as Stripe computes it: v1 = HMAC-SHA256(secret, "t.body")."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def make_event(event_type: str, obj: dict, *, event_id: str | None = None, **extra) -> dict:
+    event = load("event")
+    event["id"] = event_id or f"evt_1SbAmBiEvEnT{next(_event_ids):05d}"
+    event["type"] = event_type
+    event["data"] = {"object": copy.deepcopy(obj), **extra}
+    return event
+
+
+def post_event(client, endpoint, event: dict, *, signature: str | None = None):
+    payload = json.dumps(event)
+    headers = {} if signature == "" else {"HTTP_STRIPE_SIGNATURE": signature or sign(payload)}
+    return client.post(
+        f"/stripe/webhook/{endpoint.djstripe_uuid}/",
+        data=payload,
+        content_type="application/json",
+        **headers,
+    )
