@@ -9,6 +9,8 @@ inside a transaction that the failure rolls back.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import uuid
 
@@ -40,7 +42,6 @@ WEBHOOK_EVENTS = [
 # Endpoint rows made from STRIPE_WEBHOOK_SECRET carry this id prefix, so a sync can tell them
 # from endpoints an operator created in the admin (those are never touched).
 ENV_ENDPOINT_ID_PREFIX = "we_bambi_env_"
-_ENDPOINT_NAMESPACE = uuid.UUID("6f3c1d2e-9a43-4c55-8b1e-5d0f7a2b9c11")
 
 
 class BillingUnavailable(Exception):
@@ -64,7 +65,7 @@ def _api_key() -> str:
     return djstripe_settings.get_default_api_key(livemode=settings.STRIPE_LIVE_MODE)
 
 
-def _stripe_options() -> dict:
+def stripe_options() -> dict:
     return {"api_key": _api_key(), "stripe_version": djstripe_settings.STRIPE_API_VERSION}
 
 
@@ -139,7 +140,7 @@ def checkout_session_create(*, user: User, success_url: str, cancel_url: str) ->
             cancel_url=cancel_url,
             # Lets the webhook link a subscription to its user even without the session.
             subscription_data={"metadata": {"bambi_user_id": str(user.pk)}},
-            **_stripe_options(),
+            **stripe_options(),
         )
     except stripe.StripeError as exc:
         raise _stripe_failed(exc) from exc
@@ -157,7 +158,7 @@ def portal_session_create(*, user: User, return_url: str) -> str:
         raise BillingRefused(_("You have no subscription to manage yet. Upgrade to Premium first."))
     try:
         session = stripe.billing_portal.Session.create(
-            customer=customer.id, return_url=return_url, **_stripe_options()
+            customer=customer.id, return_url=return_url, **stripe_options()
         )
     except stripe.StripeError as exc:
         raise _stripe_failed(exc) from exc
@@ -206,26 +207,34 @@ def plan_change_record(
     )
 
 
-def webhook_endpoint_uuid(secret: str) -> uuid.UUID:
-    """The endpoint's URL uuid, derived from the signing secret: stable across restarts and
-    deploys, unguessable without the secret, and new when the secret is rotated."""
-    return uuid.uuid5(_ENDPOINT_NAMESPACE, secret)
+def webhook_endpoint_uuid() -> uuid.UUID:
+    """The uuid in the webhook URL: derived from Django's SECRET_KEY and the Stripe mode, so
+    it is stable across restarts and deploys, known before Stripe issues a signing secret (the
+    URL must be registered first), unchanged when the signing secret is rolled, and not
+    guessable (junk posts to a guessed URL would each store a rejected trigger row)."""
+    mode = "live" if settings.STRIPE_LIVE_MODE else "test"
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"bambi:stripe-webhook:{mode}".encode(), hashlib.sha256
+    ).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
 
 
-def webhook_endpoint_url(secret: str) -> str:
-    path = reverse("djstripe:djstripe_webhook_by_uuid", args=[webhook_endpoint_uuid(secret)])
+def webhook_endpoint_url() -> str:
+    """The URL to register in Stripe (Developers > Webhooks)."""
+    path = reverse("djstripe:djstripe_webhook_by_uuid", args=[webhook_endpoint_uuid()])
     return settings.APP_URL + path
 
 
 def webhook_endpoint_sync(*, secret: str | None = None) -> WebhookEndpoint | None:
     """Upsert the dj-stripe WebhookEndpoint row that verifies signatures with
-    STRIPE_WEBHOOK_SECRET (no Stripe call, no admin step), and delete rows made from a
-    previous secret so a rotated-out secret stops being accepted. Returns None when no
-    secret is configured."""
+    STRIPE_WEBHOOK_SECRET (no Stripe call, no admin step). A rolled secret replaces the old
+    one on the same row (same URL); rows this function made for another URL (SECRET_KEY or
+    mode changed) are deleted, so nothing keeps accepting an old secret. Returns None when
+    no secret is configured."""
     secret = settings.STRIPE_WEBHOOK_SECRET if secret is None else secret
     if not secret:
         return None
-    endpoint_uuid = webhook_endpoint_uuid(secret)
+    endpoint_uuid = webhook_endpoint_uuid()
     endpoint_id = ENV_ENDPOINT_ID_PREFIX + endpoint_uuid.hex[:24]
     with transaction.atomic():
         WebhookEndpoint.objects.filter(id__startswith=ENV_ENDPOINT_ID_PREFIX).exclude(
@@ -236,7 +245,7 @@ def webhook_endpoint_sync(*, secret: str | None = None) -> WebhookEndpoint | Non
             defaults={
                 "djstripe_uuid": endpoint_uuid,
                 "secret": secret,
-                "url": webhook_endpoint_url(secret),
+                "url": webhook_endpoint_url(),
                 "enabled_events": WEBHOOK_EVENTS,
                 "status": "enabled",
                 "livemode": settings.STRIPE_LIVE_MODE,
