@@ -72,7 +72,13 @@
     countInput.max = maxImages;
     if ((parseInt(countInput.value, 10) || 1) > maxImages) countInput.value = maxImages;
     form.querySelector('[data-option="count"]').hidden = maxImages <= 1;
-    if (caps.max_prompt_length) prompt.maxLength = caps.max_prompt_length;
+    if (caps.max_prompt_length) {
+      prompt.maxLength = caps.max_prompt_length;
+      var hint = document.getElementById("prompt-limit");
+      if (hint && hint.dataset.template) {
+        hint.textContent = hint.dataset.template.replace("__N__", caps.max_prompt_length);
+      }
+    }
     updateEstimate();
   }
 
