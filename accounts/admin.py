@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SecurityEvent, User
-from billing.plans import plan_for
+from billing.plans import plan_for, subscription_status_for, with_plan_annotations
 
 
 @admin.register(User)
@@ -12,6 +12,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = [
         "email",
         "plan",
+        "subscription_status",
         "usage_count",
         "reset_date",
         "is_active",
@@ -34,9 +35,17 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
 
+    def get_queryset(self, request):
+        # Plan and subscription status for the whole page in the same query (no N+1).
+        return with_plan_annotations(super().get_queryset(request))
+
     @admin.display(description=_("plan"))
     def plan(self, obj: User) -> str:
         return str(plan_for(obj).name)
+
+    @admin.display(description=_("subscription"))
+    def subscription_status(self, obj: User) -> str:
+        return subscription_status_for(obj) or "-"
 
 
 @admin.register(SecurityEvent)
