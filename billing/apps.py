@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -24,4 +24,10 @@ class BillingConfig(AppConfig):
 
         # Otherwise the library writes telemetry files under ~/.config/stripe.
         stripe.enable_telemetry = False
-        post_migrate.connect(_sync_webhook_endpoint, sender=self)
+        # Sent per app that has models; billing has none, so listen to dj-stripe's (its
+        # tables exist by then).
+        post_migrate.connect(
+            _sync_webhook_endpoint,
+            sender=apps.get_app_config("djstripe"),
+            dispatch_uid="billing.sync_webhook_endpoint",
+        )
