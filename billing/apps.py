@@ -20,7 +20,13 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         import stripe
 
+        from accounts.services import ACCOUNT_DELETION_HOOKS
         from billing import webhooks  # noqa: F401  (connects the Stripe event handlers)
+        from billing.services import subscriptions_cancel_for_deleted_account
+
+        # A deleted account must not keep paying for Premium.
+        if subscriptions_cancel_for_deleted_account not in ACCOUNT_DELETION_HOOKS:
+            ACCOUNT_DELETION_HOOKS.append(subscriptions_cancel_for_deleted_account)
 
         # Otherwise the library writes telemetry files under ~/.config/stripe.
         stripe.enable_telemetry = False

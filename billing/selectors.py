@@ -6,10 +6,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from djstripe.models import Customer
 
 from accounts.models import User
 from billing.plans import Plan, current_subscription, plan_for
+
+STATUS_LABELS = {
+    "active": _("Active"),
+    "trialing": _("Trial"),
+    "past_due": _("Payment failed"),
+    "unpaid": _("Unpaid"),
+    "incomplete": _("Awaiting first payment"),
+    "incomplete_expired": _("Expired"),
+    "canceled": _("Cancelled"),
+    "paused": _("Paused"),
+}
 
 # Statuses where Stripe still expects money: the page asks the user to fix the card.
 PAYMENT_PROBLEM_STATUSES = ("past_due", "unpaid", "incomplete")
@@ -39,6 +51,10 @@ class BillingOverview:
     period_end: datetime | None  # end of the paid period (renewal or end of access)
     cancels_at: datetime | None  # set when the subscription ends at that date
     has_customer: bool
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status or "", self.status or ""))
 
     @property
     def payment_problem(self) -> bool:

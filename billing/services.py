@@ -165,6 +165,35 @@ def portal_session_create(*, user: User, return_url: str) -> str:
     return session["url"]
 
 
+# Subscriptions Stripe would still charge (or retry) for.
+_LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
+
+
+def subscriptions_cancel_for_deleted_account(user: User) -> None:
+    """Account deletion hook: cancel the user's subscriptions in Stripe at once, so a deleted
+    account is never charged again. The Stripe customer is kept (its invoices are accounting
+    records). If Stripe fails the account is still deleted (the user asked for it): the error
+    is logged with the subscription ids for an operator to cancel by hand."""
+    from djstripe.models import Subscription
+
+    subscriptions = list(
+        Subscription.objects.filter(
+            customer__subscriber=user, stripe_data__status__in=_LIVE_STATUSES
+        ).values_list("id", flat=True)
+    )
+    for subscription_id in subscriptions:
+        try:
+            stripe.Subscription.cancel(subscription_id, **stripe_options())
+        except stripe.StripeError as exc:
+            logger.error(
+                "Could not cancel Stripe subscription %s of deleted user %s: %s. "
+                "Cancel it in the Stripe dashboard.",
+                subscription_id,
+                user.pk,
+                exc,
+            )
+
+
 def last_recorded_plan(*, user: User) -> Plan:
     """The plan the audit log last recorded for the user (Free when it never changed)."""
     event = (

@@ -53,6 +53,7 @@ class StripeStandIn:
         self.customer_creations = 0
         self.checkout_bodies: list[dict] = []
         self.portal_bodies: list[dict] = []
+        self.canceled: list[str] = []
         self.down = False
         self._register()
 
@@ -112,6 +113,11 @@ class StripeStandIn:
             lambda r: self._json(self.customer),
         )
         self.rsps.add_callback(
+            responses.DELETE,
+            re.compile(rf"{API}/v1/subscriptions/sub_\w+$"),
+            self._cancel_subscription,
+        )
+        self.rsps.add_callback(
             responses.POST, f"{API}/v1/checkout/sessions", self._create_checkout_session
         )
         self.rsps.add_callback(
@@ -129,6 +135,12 @@ class StripeStandIn:
         body = self._form(request)
         self.customer = {**self.customer, "email": body.get("email")}
         return self._json(self.customer)
+
+    def _cancel_subscription(self, request):
+        if self.down:
+            return self._json(None)
+        self.canceled.append(request.url.rsplit("/", 1)[-1])
+        return self._json(self.set_subscription(status="canceled", ended_at=1795100000))
 
     def _create_checkout_session(self, request):
         if self.down:
