@@ -217,7 +217,15 @@ def test_a_second_key_on_the_free_plan_shows_the_upgrade_message(
     assert ApiConfiguration.objects.filter(user=member).count() == 1
 
 
-def test_every_dashboard_page_fits_a_phone_screen(browser, live_server, member):
+def test_every_dashboard_page_fits_a_phone_screen(
+    browser, live_server, member, providers_on_standin
+):
+    # With a key, so the generate page shows its whole form.
+    config = ApiConfiguration(user=member, provider=providers_on_standin["openai"], name="Phone")
+    config.api_key = GOOD_KEY
+    config.key_hint = "sk-…cdef"
+    config.is_valid = True
+    config.save()
     context = browser.new_context(
         base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
     )
