@@ -118,7 +118,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=1),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
-            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+            # Waiting for a connection beats failing: after a provider call the images are
+            # already paid for. 30 s covers a burst of answers all landing at once
+            # (bench/concurrency.py: 240 at the same moment on 2 cores).
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=30),
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)

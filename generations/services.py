@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -188,6 +188,7 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
 
     started = time.monotonic()
     key = None
+    _release_connection()
     try:
         key = configuration.api_key
         output = get_provider(provider.slug, provider.api_base_url).generate(
@@ -287,6 +288,18 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
         _fail(generation, reservation, user, started, error=message)
         raise GenerationFailed(generation, message, 502) from None
     return generation
+
+
+def _release_connection() -> None:
+    """Give this thread's database connection back before the slow provider call.
+
+    A provider call holds the request for seconds; holding a pooled connection all that time
+    would cap a process at DATABASE_POOL_MAX generations in flight (bench/concurrency.py: 20
+    with 2 workers × pool 10, the rest failed waiting for the pool). The next query checks a
+    connection out again. Inside an atomic block (tests, ATOMIC_REQUESTS) it must stay.
+    """
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def _fail(generation, reservation: Reservation, user, started: float, *, error: str) -> None:
