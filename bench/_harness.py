@@ -143,17 +143,25 @@ class Gunicorn:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()  # never leave a gunicorn behind when start-up fails
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SystemExit(f"gunicorn exited; see {self.log.name}")
             try:
                 if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
+                    return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        self.__exit__()
         raise SystemExit(f"gunicorn did not answer /healthz in 30 s; see {self.log.name}")
 
     def __exit__(self, *exc: object) -> None:
