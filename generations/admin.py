@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -100,8 +99,7 @@ class ImageAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         image = get_object_or_404(Image, pk=pk)
-        if not image.thumbnail_path:
-            raise Http404
+        services.image_thumbnail_ensure(image=image)  # made on first request, then kept
         return _stream(image.thumbnail_path, storage.content_type_for("webp"))
 
 

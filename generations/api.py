@@ -97,7 +97,8 @@ def generations(request: HttpRequest) -> JsonResponse:
         )
     except services.GenerationFailed as exc:
         return fail(exc.message, exc.http_status)
-    return ok(generation_row(generation_get(user=request.user, pk=generation.pk)), status=201)
+    # generation_run returns the generation with its model, provider and images loaded.
+    return ok(generation_row(generation), status=201)
 
 
 @api_view(["GET", "DELETE"])

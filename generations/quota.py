@@ -19,7 +19,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -103,50 +103,95 @@ def usage_for(user: User, *, plan: Plan | None = None) -> Usage:
 def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
     """Take one slot of the user's monthly quota, or raise PlanLimitReached.
 
-    One conditional UPDATE (see the module docstring). Premium users have no limit but are
-    still counted. Must not run inside a long transaction: the row lock it takes is held until
-    commit, and the provider call that follows can take a minute.
+    One conditional UPDATE ... RETURNING (see the module docstring): one round trip when
+    there is room. Premium users have no limit but are still counted. Must not run inside a
+    long transaction: the row lock it takes is held until commit, and the provider call that
+    follows can take a minute.
     """
     plan = plan or plan_for(user)
     limit = plan.generations_per_period
-    now = timezone.now()
-    # The candidate next period is computed from a fresh read; if another request resets the
-    # period first, the CASE below takes the increment branch and this value is not used.
-    current_reset = User.objects.filter(pk=user.pk).values_list("reset_date", flat=True).first()
-    if current_reset is None:
-        raise PlanLimitReached(_("This account no longer exists."))
-    new_reset = next_reset_after(current_reset, now)
-    expired = Q(reset_date__lte=now)
-    room = Q() if limit is None else expired | Q(usage_count__lt=limit)
-    updated = User.objects.filter(room, pk=user.pk).update(
-        usage_count=Case(When(expired, then=Value(1)), default=F("usage_count") + 1),
-        reset_date=Case(When(expired, then=Value(new_reset)), default=F("reset_date")),
-    )
-    user.usage_count, user.reset_date = User.objects.filter(pk=user.pk).values_list(
-        "usage_count", "reset_date"
-    )[0]
-    if not updated:
-        raise PlanLimitReached(
-            _(
-                "You have used all %(limit)s generations of your plan this month. They come "
-                "back on %(date)s, or upgrade to Premium for unlimited generations."
-            )
-            % {"limit": limit, "date": date_format(user.reset_date, "j F Y")}
+    # The new period is computed from the reset_date loaded with the request's user. The
+    # UPDATE only takes the "new period" branch when the row still holds that date, so a
+    # stale read (another request reset the period meanwhile) cannot move it to a wrong one:
+    # the row is then skipped, read again, and the reservation tried once more.
+    known_reset = user.reset_date
+    for _attempt in range(3):
+        now = timezone.now()
+        row = _reserve_row(
+            user.pk,
+            limit=limit,
+            now=now,
+            known_reset=known_reset,
+            new_reset=next_reset_after(known_reset, now),
         )
-    return Reservation(user_id=user.pk, reset_date=user.reset_date, usage_count=user.usage_count)
+        if row is not None:
+            user.usage_count, user.reset_date = row
+            return Reservation(user_id=user.pk, reset_date=row[1], usage_count=row[0])
+        fresh = User.objects.filter(pk=user.pk).values_list("usage_count", "reset_date").first()
+        if fresh is None:
+            raise PlanLimitReached(_("This account no longer exists."))
+        user.usage_count, user.reset_date = fresh
+        if fresh[1] == known_reset or fresh[1] > now:
+            break  # the period we know is current: the limit is reached
+        known_reset = fresh[1]
+    raise PlanLimitReached(
+        _(
+            "You have used all %(limit)s generations of your plan this month. They come "
+            "back on %(date)s, or upgrade to Premium for unlimited generations."
+        )
+        % {"limit": limit, "date": date_format(user.reset_date, "j F Y")}
+    )
+
+
+def _reserve_row(pk, *, limit: int | None, now, known_reset, new_reset):
+    """The conditional increment; returns (usage_count, reset_date) after it, or None when
+    the row was not updated (limit reached, or the period is not the one `known_reset` says).
+
+    Raw SQL for RETURNING: the ORM's update() cannot return the row, and reading it back is
+    one more round trip on every generation. Every SET expression sees the row as it was.
+    """
+    qn = connection.ops.quote_name
+    table = qn(User._meta.db_table)
+    count = qn(User._meta.get_field("usage_count").column)
+    reset = qn(User._meta.get_field("reset_date").column)
+    key = qn(User._meta.pk.column)
+    room = "" if limit is None else f" AND ({reset} <= %s OR {count} < %s)"
+    sql = (
+        f"UPDATE {table} SET "
+        f"{count} = CASE WHEN {reset} <= %s THEN 1 ELSE {count} + 1 END, "
+        f"{reset} = CASE WHEN {reset} <= %s THEN %s ELSE {reset} END "
+        f"WHERE {key} = %s AND ({reset} > %s OR {reset} = %s){room} "
+        f"RETURNING {count}, {reset}"
+    )
+    params = [now, now, new_reset, pk, now, known_reset]
+    if limit is not None:
+        params += [now, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def quota_refund(*, reservation: Reservation, user: User | None = None) -> bool:
     """Give back a reserved slot (the provider call failed). False when nothing was given back:
     the period has rolled over since the reservation, so the slot is already gone."""
-    refunded = User.objects.filter(
-        pk=reservation.user_id, reset_date=reservation.reset_date, usage_count__gt=0
-    ).update(usage_count=F("usage_count") - 1)
+    qn = connection.ops.quote_name
+    count = qn(User._meta.get_field("usage_count").column)
+    reset = qn(User._meta.get_field("reset_date").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(User._meta.db_table)} SET {count} = {count} - 1 "
+            f"WHERE {qn(User._meta.pk.column)} = %s AND {reset} = %s AND {count} > 0 "
+            f"RETURNING {count}",
+            [reservation.user_id, reservation.reset_date],
+        )
+        row = cursor.fetchone()
     if user is not None:
         user.usage_count = (
-            User.objects.filter(pk=user.pk).values_list("usage_count", flat=True).first() or 0
+            row[0]
+            if row is not None
+            else User.objects.filter(pk=user.pk).values_list("usage_count", flat=True).first() or 0
         )
-    return bool(refunded)
+    return row is not None
 
 
 def usage_reset_expired(*, now: datetime | None = None) -> int:

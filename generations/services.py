@@ -47,13 +47,14 @@ from byok.providers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from byok.selectors import api_configuration_get
 from generations import storage
 from generations.forms import OPTION_CAPABILITIES, GenerationForm, is_uuid
 from generations.models import ApiUsage, Image, ImageGeneration
 from generations.quota import Reservation, add_months, quota_refund, quota_reserve
 
 logger = logging.getLogger(__name__)
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 # What API clients may send in `parameters` (camelCase per DESIGN.md; snake_case accepted too).
 PARAMETER_NAMES = {
@@ -137,13 +138,17 @@ def normalise_parameters(parameters) -> dict:
 
 def generation_validate(*, user: User, configuration_id, prompt, parameters) -> dict:
     """The form's cleaned data, or ValidationError (400) / Http404 (not the user's key)."""
-    configuration = api_configuration_get(user=user, pk=_uuid_or_404(configuration_id))
+    configuration_id = _uuid_or_404(configuration_id)
     if not isinstance(prompt, str):
         raise ValidationError(_("The prompt must be text."))
-    data = {"configuration": str(configuration.pk), "prompt": prompt}
+    data = {"configuration": str(configuration_id), "prompt": prompt}
     data.update(normalise_parameters(parameters))
     form = GenerationForm(data=data, user=user)
     if not form.is_valid():
+        # The form looks the key up through its owner (one query, not a second one here):
+        # a key that is not the user's is a 404, as for every other object of someone else.
+        if any(e.code == "unknown" for e in form.errors.as_data().get("configuration", ())):
+            raise Http404
         raise ValidationError(form_errors_sentence(form))
     return form.cleaned_data
 
@@ -236,7 +241,7 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
         cost = unit * len(stored)
     try:
         with transaction.atomic():
-            Image.objects.bulk_create(
+            images = Image.objects.bulk_create(
                 [
                     Image(
                         generation=generation,
@@ -277,8 +282,13 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
                 period_end=reservation.reset_date,
             )
             now = timezone.now()
-            ApiConfiguration.objects.filter(pk=configuration.pk).update(last_used_at=now)
-            configuration.last_used_at = now
+            last_used = configuration.last_used_at
+            # "Last used" is shown to the minute: a key used again within the minute keeps
+            # its time, which spares a statement and a row lock that every generation on
+            # the same key would otherwise queue on.
+            if last_used is None or now - last_used >= LAST_USED_PRECISION:
+                ApiConfiguration.objects.filter(pk=configuration.pk).update(last_used_at=now)
+                configuration.last_used_at = now
     except BaseException:
         storage.files_delete(
             [p for item in stored for p in (item.storage_path, item.thumbnail_path)]
@@ -287,7 +297,22 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
         message = _("Bambi could not save the images. Nothing was charged to your quota.")
         _fail(generation, reservation, user, started, error=message)
         raise GenerationFailed(generation, message, 502) from None
+    # The caller answers with this generation as it is: model and provider are loaded already,
+    # and the images are the rows just written, so reading it all back would be 2 queries more.
+    generation.configuration = configuration
+    generation.model = model
+    generation.provider = provider
+    _cache_images(generation, sorted(images, key=lambda image: image.index))
     return generation
+
+
+def _cache_images(generation: ImageGeneration, images: list[Image]) -> None:
+    """Make `generation.images.all()` answer `images` without a query, the way
+    prefetch_related stores what it fetched."""
+    queryset = generation.images.all()  # lazy: no query
+    queryset._result_cache = images
+    queryset._prefetch_done = True
+    generation._prefetched_objects_cache = {"images": queryset}
 
 
 def _release_connection() -> None:
@@ -334,6 +359,33 @@ def _tokens(usage: dict) -> int | None:
 
 def _period_start(reservation: Reservation):
     return add_months(reservation.reset_date, -1)
+
+
+# --- thumbnails ----------------------------------------------------------------------------------
+
+
+def image_thumbnail_ensure(*, image: Image) -> None:
+    """Make the image's WebP thumbnail if it is not there yet (it is made on first request).
+
+    Raises Http404 when the image file is gone or unreadable. If the generation was deleted
+    while the thumbnail was being made, the thumbnail is deleted again: the deletion removed
+    the folder before this write, and nothing else would ever remove that file.
+    """
+    if not image.thumbnail_path:
+        raise Http404
+    try:
+        made = storage.thumbnail_ensure(
+            storage_path=image.storage_path, thumbnail_path=image.thumbnail_path
+        )
+    except (FileNotFoundError, OSError) as exc:
+        logger.warning("Thumbnail of image %s: the image file is missing (%s)", image.pk, exc)
+        raise Http404 from None
+    except storage.UnreadableImage as exc:
+        logger.warning("Thumbnail of image %s: the image cannot be decoded (%s)", image.pk, exc)
+        raise Http404 from None
+    if made and not Image.objects.filter(pk=image.pk).exists():
+        storage.files_delete([image.thumbnail_path])
+        raise Http404
 
 
 # --- deletion ------------------------------------------------------------------------------------

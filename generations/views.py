@@ -262,8 +262,7 @@ def image_file(request: HttpRequest, pk) -> FileResponse:
 @require_GET
 def image_thumbnail(request: HttpRequest, pk) -> FileResponse:
     image = image_get(user=request.user, pk=pk)
-    if not image.thumbnail_path:
-        raise Http404
+    services.image_thumbnail_ensure(image=image)  # made on first request, then kept
     return _stream(image.thumbnail_path, "image/webp")
 
 

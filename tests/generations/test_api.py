@@ -206,6 +206,8 @@ def test_detail_and_delete_remove_rows_and_files(
     created = post(
         logged_in, body_for(configs["openai"], image_model("openai", "dall-e-2"), count=2)
     ).json()["data"]
+    for image in created["images"]:  # the gallery asks for the thumbnails, which makes them
+        assert logged_in.get(image["thumbnail_url"]).status_code == 200
     assert len(media_files()) == 4
     url = f"/api/generations/{created['id']}/"
     assert logged_in.get(url).json()["data"]["id"] == created["id"]

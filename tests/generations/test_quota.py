@@ -182,7 +182,7 @@ def test_parallel_requests_at_49_of_50_let_exactly_one_through(catalogue, user, 
     assert standin.count("xai.generate") == 1
     assert ImageGeneration.objects.filter(status="completed").count() == 1
     image = Image.objects.get()
-    assert media_files() == sorted([image.storage_path, image.thumbnail_path])
+    assert media_files() == [image.storage_path]  # the thumbnail comes on first request
 
 
 @pytest.mark.django_db(transaction=True)

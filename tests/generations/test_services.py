@@ -51,7 +51,9 @@ def test_every_provider_generates_stores_and_counts(user, configs, mocked, slug,
     assert (image.width, image.height) == image_size(pictures[0])
     assert image.format == image_format(pictures[0]).lower()
     assert image.storage_path == f"images/{user.pk}/{generation.pk}/0.{image.storage_path[-3:]}"
-    assert media_files() == sorted([image.storage_path, image.thumbnail_path])
+    # The WebP thumbnail is named now and made on its first request (test_views).
+    assert image.thumbnail_path == f"images/{user.pk}/{generation.pk}/0_thumb.webp"
+    assert media_files() == [image.storage_path]
     user.refresh_from_db()
     assert user.usage_count == 1
     usage = ApiUsage.objects.get(generation=generation)

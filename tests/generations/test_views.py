@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 from PIL import Image as PILImage
 
 from accounts.models import User
+from generations import services, storage
 from generations.models import Image, ImageGeneration
 from generations.storage import THUMBNAIL_MAX_SIDE
 from tests.factories import PASSWORD
@@ -46,6 +52,13 @@ def generate(client, user, configs, mocked, slug="openai", model_id="dall-e-2", 
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     return ImageGeneration.objects.filter(user=user).order_by("-created_at").first()
+
+
+def view_thumbnails(client, *generations) -> None:
+    """Ask for every thumbnail, as the gallery does (they are made on first request)."""
+    for generation in generations:
+        for image in generation.images.all():
+            assert client.get(f"/dashboard/images/{image.pk}/thumbnail/").status_code == 200
 
 
 # --- generate page ---------------------------------------------------------------------------
@@ -181,6 +194,65 @@ def test_thumbnail_is_a_small_webp(logged_in, user, configs, mocked):
         assert thumb.size == (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE // 2)
 
 
+def test_thumbnail_is_made_on_first_request_then_kept(logged_in, user, configs, mocked):
+    generation = generate(logged_in, user, configs, mocked, images=[png_bytes(300, 200)])
+    image = generation.images.get()
+    assert media_files() == [image.storage_path]  # the generation itself does not make it
+    url = f"/dashboard/images/{image.pk}/thumbnail/"
+
+    first = b"".join(logged_in.get(url).streaming_content)
+    assert media_files() == sorted([image.storage_path, image.thumbnail_path])
+    made_at = os.stat(Path(settings.MEDIA_ROOT) / image.thumbnail_path).st_mtime_ns
+    second = b"".join(logged_in.get(url).streaming_content)
+
+    assert first == second and first.startswith(b"RIFF")
+    assert os.stat(Path(settings.MEDIA_ROOT) / image.thumbnail_path).st_mtime_ns == made_at
+
+
+def test_first_requests_at_once_leave_one_whole_thumbnail(logged_in, user, configs, mocked):
+    generation = generate(logged_in, user, configs, mocked, images=[png_bytes(900, 600)])
+    image = generation.images.get()
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def first_request() -> None:
+        barrier.wait()
+        try:
+            storage.thumbnail_ensure(
+                storage_path=image.storage_path, thumbnail_path=image.thumbnail_path
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    # No temporary file and no second copy under another name.
+    assert media_files() == sorted([image.storage_path, image.thumbnail_path])
+    with PILImage.open(Path(settings.MEDIA_ROOT) / image.thumbnail_path) as thumb:
+        thumb.load()
+        assert thumb.format == "WEBP" and thumb.size == (THUMBNAIL_MAX_SIDE, 256)
+
+
+def test_thumbnail_request_racing_a_delete_leaves_no_file(logged_in, user, configs, mocked):
+    generation = generate(logged_in, user, configs, mocked)
+    image = generation.images.get()
+    # The generation's row goes while the request that fetched the image makes its thumbnail.
+    ImageGeneration.objects.filter(pk=generation.pk).delete()
+    with pytest.raises(Http404):
+        services.image_thumbnail_ensure(image=image)
+    assert media_files() == [image.storage_path]  # the delete's own on-commit job removes it
+    storage.files_delete([image.storage_path])
+    # And when the files are gone already: a 404, nothing written.
+    with pytest.raises(Http404):
+        services.image_thumbnail_ensure(image=image)
+    assert media_files() == []
+
+
 def test_no_image_is_reachable_under_media(logged_in, user, configs, mocked):
     generation = generate(logged_in, user, configs, mocked)
     path = generation.images.get().storage_path
@@ -212,6 +284,7 @@ def test_gallery_deletes_several_with_their_files_and_ignores_others(
     first = generate(logged_in, user, configs, mocked)
     second = generate(logged_in, user, configs, mocked)
     kept = generate(logged_in, user, configs, mocked)
+    view_thumbnails(logged_in, first, second, kept)
     theirs = ImageGeneration.objects.create(user=other_user, prompt="theirs")
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in.post(
@@ -306,6 +379,7 @@ def test_purge_command_deletes_old_generations_and_files(logged_in, user, config
 
     old = generate(logged_in, user, configs, mocked)
     recent = generate(logged_in, user, configs, mocked)
+    view_thumbnails(logged_in, old, recent)
     ImageGeneration.objects.filter(pk=old.pk).update(
         created_at=timezone.now() - timedelta(days=400)
     )
