@@ -1,6 +1,7 @@
 """Start-up and deployment checks, each in a fresh Python process with its own environment."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +18,23 @@ PROD_ENV = {
 }
 
 
-def run_django(code: str, env: dict) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "ENCRYPTION_KEY", "ALLOWED_HOSTS", "BAMBI_TESTING"}
-    }
+OWN_VARIABLES = {
+    "DEBUG",
+    "SECRET_KEY",
+    "ENCRYPTION_KEY",
+    "ALLOWED_HOSTS",
+    "BAMBI_TESTING",
+    "DATABASE_URL",
+    "STATIC_ROOT",
+}
+
+
+def run_django(code: str, env: dict, tmp_path: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `code` after django.setup() in a new process with exactly the environment given
+    (the test run's own database and secrets are not inherited)."""
+    clean = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    if tmp_path is not None:
+        clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "bambi.settings"
     return subprocess.run(
@@ -44,18 +56,19 @@ def test_start_up_refuses_a_missing_secret_with_debug_off(missing):
     assert f"The environment variable {missing} is required when DEBUG is off" in result.stderr
 
 
-def test_start_up_with_debug_on_uses_development_defaults():
-    result = run_django("print('started')", {"DEBUG": "1"})
+def test_start_up_with_debug_on_uses_development_defaults(tmp_path):
+    result = run_django("print('started')", {"DEBUG": "1"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
 
 
-def test_check_deploy_is_clean_with_production_settings():
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = dict(PROD_ENV, STRIPE_SECRET_KEY="sk_test_" + "a" * 24)
     result = run_django(
         "from django.core.management import call_command; "
         "call_command('check', '--deploy', '--fail-level', 'WARNING')",
         env,
+        tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stdout + result.stderr
@@ -78,16 +91,27 @@ def test_healthz_answers_200_when_the_database_answers(client):
     assert response.content == b"ok\n"
 
 
-def test_debug_off_never_shows_a_traceback():
+def test_production_static_pipeline_and_404_page_without_traceback(tmp_path):
+    # The release step (collectstatic with whitenoise's manifest storage), then a page with
+    # DEBUG off: a styled 404 that links the hashed stylesheet, and never a traceback.
+    env = dict(PROD_ENV, STATIC_ROOT=str(tmp_path / "static"))
+    collected = run_django(
+        "from django.core.management import call_command; "
+        "call_command('collectstatic', '--noinput', verbosity=0)",
+        env,
+        tmp_path,
+    )
+    assert collected.returncode == 0, collected.stderr
     code = (
         "from django.test import Client; "
         "r = Client(raise_request_exception=False).get("
         "'/no-such-page', HTTP_HOST='bambi.example.com', secure=True); "
         "print('STATUS', r.status_code); "
-        "print('TRACE' if b'Traceback' in r.content else 'CLEAN')"
+        "print('TRACE' if b'Traceback' in r.content else 'CLEAN'); "
+        "print(r.content.decode())"
     )
-    result = run_django(
-        code, dict(PROD_ENV, DATABASE_URL="sqlite:////tmp/bambi-settings-test.sqlite3")
-    )
+    result = run_django(code, env, tmp_path)
     assert "STATUS 404" in result.stdout, result.stderr
     assert "CLEAN" in result.stdout
+    assert "Page not found" in result.stdout
+    assert re.search(r"/static/css/bambi\.[0-9a-f]{12}\.css", result.stdout)
