@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from django.utils.translation import gettext
 from requests.adapters import HTTPAdapter
 
 USER_AGENT = "Bambi/0.1"
@@ -128,7 +129,7 @@ class DownloadError(Exception):
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DownloadError("Only http and https image URLs are accepted.")
+        raise DownloadError(gettext("Only http and https image URLs are accepted."))
 
 
 def download(
@@ -159,27 +160,32 @@ def download(
                         url = urljoin(url, location)
                         continue
                     if not 200 <= resp.status_code < 300:
-                        raise DownloadError(f"The image host answered HTTP {resp.status_code}.")
+                        raise DownloadError(
+                            gettext("The image host answered HTTP %(status)s.")
+                            % {"status": resp.status_code}
+                        )
                     declared = resp.headers.get("Content-Length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise DownloadError("The image is larger than the download limit.")
+                        raise DownloadError(gettext("The image is larger than the download limit."))
                     chunks: list[bytes] = []
                     size = 0
                     for chunk in resp.iter_content(_CHUNK):
                         size += len(chunk)
                         if size > max_bytes:
-                            raise DownloadError("The image is larger than the download limit.")
+                            raise DownloadError(
+                                gettext("The image is larger than the download limit.")
+                            )
                         if time.monotonic() > deadline:
-                            raise DownloadError("The image download took too long.")
+                            raise DownloadError(gettext("The image download took too long."))
                         chunks.append(chunk)
                     if size == 0:
-                        raise DownloadError("The image host sent an empty answer.")
+                        raise DownloadError(gettext("The image host sent an empty answer."))
                     return b"".join(chunks), resp.headers.get("Content-Type")
-            raise DownloadError("The image URL redirected too many times.")
+            raise DownloadError(gettext("The image URL redirected too many times."))
     except requests.Timeout as exc:
-        raise DownloadError("The image download timed out.") from exc
+        raise DownloadError(gettext("The image download timed out.")) from exc
     except requests.RequestException as exc:
-        raise DownloadError("The image host could not be reached.") from exc
+        raise DownloadError(gettext("The image host could not be reached.")) from exc
 
 
 # --- redaction -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import requests
+from django.utils.translation import gettext
 
 from bambi import http
 from byok.providers.errors import (
@@ -170,7 +171,7 @@ class ProviderAdapter:
         except requests.Timeout as exc:
             raise ProviderTimeout() from exc
         except requests.RequestException as exc:
-            raise ProviderUnavailable("The image provider could not be reached.") from exc
+            raise ProviderUnavailable(gettext("The image provider could not be reached.")) from exc
         try:
             return self.parse_response(
                 response.status_code, response.content, response.headers.get("Content-Type")
@@ -202,7 +203,7 @@ def decode_b64(data: Any) -> tuple[bytes, str | None]:
     is not base64 or decodes to nothing.
     """
     if not isinstance(data, str) or not data:
-        raise ProviderUnavailable("The provider sent an image without data.")
+        raise ProviderUnavailable(gettext("The provider sent an image without data."))
     mime = None
     match = _DATA_URI.match(data)
     if match:
@@ -211,9 +212,11 @@ def decode_b64(data: Any) -> tuple[bytes, str | None]:
     try:
         raw = base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ProviderUnavailable("The provider sent an image that could not be decoded.") from exc
+        raise ProviderUnavailable(
+            gettext("The provider sent an image that could not be decoded.")
+        ) from exc
     if not raw:
-        raise ProviderUnavailable("The provider sent an empty image.")
+        raise ProviderUnavailable(gettext("The provider sent an empty image."))
     return raw, mime
 
 
@@ -236,11 +239,13 @@ def download_image(url: Any, *, revised_prompt: str | None = None) -> ProviderIm
     Goes through `bambi.http.download`: no credential sent, http(s) only, size-capped.
     """
     if not isinstance(url, str) or not url:
-        raise ProviderUnavailable("The provider sent an image without data.")
+        raise ProviderUnavailable(gettext("The provider sent an image without data."))
     try:
         data, content_type = http.download(url)
     except http.DownloadError as exc:
-        raise ProviderUnavailable(f"The generated image could not be downloaded: {exc}") from exc
+        raise ProviderUnavailable(
+            gettext("The generated image could not be downloaded: %(reason)s") % {"reason": exc}
+        ) from exc
     mime = sniff_mime(data)
     if mime is None and content_type and content_type.lower().startswith("image/"):
         mime = content_type.split(";")[0].strip().lower()
@@ -253,7 +258,9 @@ def unreadable_answer(status: int) -> ProviderError:
     if status == 429:
         return RateLimited(provider_status=status)
     return ProviderUnavailable(
-        f"The image provider sent an unreadable answer (HTTP {status}).", provider_status=status
+        gettext("The image provider sent an unreadable answer (HTTP %(status)s).")
+        % {"status": status},
+        provider_status=status,
     )
 
 

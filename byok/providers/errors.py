@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.utils.translation import gettext, gettext_noop
+
 from bambi.http import REDACTED, redact
 
 MAX_MESSAGE_LENGTH = 500
@@ -21,7 +23,9 @@ class ProviderError(Exception):
     """Base class. `.message` is safe to show to the user; `.http_status` is what Bambi answers."""
 
     http_status: ClassVar[int] = 502
-    default_message: ClassVar[str] = "The image provider could not complete the request."
+    default_message: ClassVar[str] = gettext_noop(
+        "The image provider could not complete the request."
+    )
 
     def __init__(
         self,
@@ -33,7 +37,8 @@ class ProviderError(Exception):
         text = redact(str(message)).strip() if message else ""
         if len(text) > MAX_MESSAGE_LENGTH:
             text = text[: MAX_MESSAGE_LENGTH - 1] + "…"
-        self.message: str = text or self.default_message
+        # Defaults are translated here, in the language of the request the error belongs to.
+        self.message: str = text or gettext(self.default_message)
         # What the provider answered, for logs and tests; never shown as-is to the user.
         self.provider_status = provider_status
         self.code = code
@@ -57,28 +62,34 @@ class InvalidKey(ProviderError):
     """The provider rejected the key: the configuration must be marked invalid."""
 
     http_status = 400
-    default_message = "The provider rejected this API key. Check the key and save it again."
+    default_message = gettext_noop(
+        "The provider rejected this API key. Check the key and save it again."
+    )
 
 
 class ContentRefused(ProviderError):
     """The provider's safety system refused the prompt or its result (silent refusals too)."""
 
     http_status = 422
-    default_message = "The provider's safety system refused this prompt. Try rewording it."
+    default_message = gettext_noop(
+        "The provider's safety system refused this prompt. Try rewording it."
+    )
 
 
 class RateLimited(ProviderError):
     """Too many requests for this key right now; trying again later may work."""
 
     http_status = 429
-    default_message = "The provider is rate-limiting this key. Wait a moment and try again."
+    default_message = gettext_noop(
+        "The provider is rate-limiting this key. Wait a moment and try again."
+    )
 
 
 class OutOfCredit(ProviderError):
     """The key is fine but its account has no credit, hit a spending limit, or is not billed."""
 
     http_status = 429
-    default_message = (
+    default_message = gettext_noop(
         "The provider account behind this key has no credit left or no billing set up."
     )
 
@@ -87,14 +98,14 @@ class BadRequest(ProviderError):
     """The provider says the request is wrong (unsupported option, unknown or retired model)."""
 
     http_status = 400
-    default_message = "The provider refused the request as invalid."
+    default_message = gettext_noop("The provider refused the request as invalid.")
 
 
 class ProviderUnavailable(ProviderError):
     """The provider failed: 5xx, unreadable answer, no image, network error, failed download."""
 
     http_status = 502
-    default_message = (
+    default_message = gettext_noop(
         "The image provider is unavailable or sent an unusable answer. Try again later."
     )
 
@@ -103,4 +114,4 @@ class ProviderTimeout(ProviderError):
     """The provider did not answer in time. The generation was not retried (it may be billed)."""
 
     http_status = 504
-    default_message = "The image provider took too long to answer."
+    default_message = gettext_noop("The image provider took too long to answer.")

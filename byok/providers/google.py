@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from django.utils.translation import gettext
+
 from byok.providers.base import (
     GenerationOutput,
     KeyCheck,
@@ -86,7 +88,7 @@ class GoogleAdapter(ProviderAdapter):
             return KeyCheck("valid") if payload is not None else unreadable_validation(status)
         error = _error_fields(payload)
         if status in (401, 403) or error["reasons"] & _INVALID_KEY_REASONS:
-            return KeyCheck("invalid", error["message"] or InvalidKey.default_message)
+            return KeyCheck("invalid", error["message"] or gettext(InvalidKey.default_message))
         return unreadable_validation(status)
 
     # --- generation ------------------------------------------------------------------------------
@@ -144,7 +146,9 @@ def _parse_generate_content(payload: dict) -> GenerationOutput:
                 provider_status=200,
                 code=str(block_reason),
             )
-        raise ProviderUnavailable("The provider answered without any image.", provider_status=200)
+        raise ProviderUnavailable(
+            gettext("The provider answered without any image."), provider_status=200
+        )
 
     images: list[ProviderImage] = []
     texts: list[str] = []
@@ -181,7 +185,9 @@ def _parse_generate_content(payload: dict) -> GenerationOutput:
 def _parse_predict(payload: dict) -> GenerationOutput:
     predictions = payload.get("predictions")
     if predictions is not None and not isinstance(predictions, list):
-        raise ProviderUnavailable("The provider sent an unreadable answer.", provider_status=200)
+        raise ProviderUnavailable(
+            gettext("The provider sent an unreadable answer."), provider_status=200
+        )
     images: list[ProviderImage] = []
     filtered: list[str] = []
     for prediction in predictions or []:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from byok.providers.base import (
     GenerationOutput,
     KeyCheck,
@@ -64,7 +66,7 @@ class OpenAIAdapter(ProviderAdapter):
             return KeyCheck("valid")
         error = _error_fields(load_json(body))
         if status == 401:
-            return KeyCheck("invalid", error.get("message") or InvalidKey.default_message)
+            return KeyCheck("invalid", error.get("message") or gettext(InvalidKey.default_message))
         if status == 403:
             # A restricted key (no "models: read" scope) or an unsupported region: the key
             # authenticates, so it is not invalid; generation will explain what it may not do.
@@ -107,14 +109,14 @@ class OpenAIAdapter(ProviderAdapter):
         items = payload.get("data")
         if not isinstance(items, list) or not items:
             raise ProviderUnavailable(
-                "The provider answered without any image.", provider_status=200
+                gettext("The provider answered without any image."), provider_status=200
             )
         # gpt-image says the format once for the whole answer.
         declared_mime = _FORMAT_MIME.get(str(payload.get("output_format") or "").lower())
         images: list[ProviderImage] = []
         for item in items:
             if not isinstance(item, dict):
-                raise ProviderUnavailable("The provider sent an unreadable image entry.")
+                raise ProviderUnavailable(gettext("The provider sent an unreadable image entry."))
             revised = text_of(item.get("revised_prompt"))
             if item.get("b64_json"):
                 data, _ = decode_b64(item["b64_json"])
@@ -124,7 +126,7 @@ class OpenAIAdapter(ProviderAdapter):
             elif item.get("url"):
                 images.append(download_image(item["url"], revised_prompt=revised))
             else:
-                raise ProviderUnavailable("The provider sent an image entry without data.")
+                raise ProviderUnavailable(gettext("The provider sent an image entry without data."))
         return GenerationOutput(images=images, usage=json_safe(payload.get("usage")))
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext
+
 from byok.providers.base import (
     GenerationOutput,
     KeyCheck,
@@ -73,10 +75,12 @@ class XAIAdapter(ProviderAdapter):
                 return unreadable_validation(status)
             blocked = [flag for flag in _BLOCK_FLAGS if payload.get(flag) is True]
             if blocked:
-                return KeyCheck("invalid", "xAI reports " + ", ".join(blocked) + ".")
+                return KeyCheck(
+                    "invalid", gettext("xAI reports %(flags)s.") % {"flags": ", ".join(blocked)}
+                )
             return KeyCheck("valid")
         if status in (400, 401, 403):
-            return KeyCheck("invalid", _message(payload) or InvalidKey.default_message)
+            return KeyCheck("invalid", _message(payload) or gettext(InvalidKey.default_message))
         return unreadable_validation(status)
 
     # --- generation ------------------------------------------------------------------------------
@@ -111,12 +115,12 @@ class XAIAdapter(ProviderAdapter):
         items = payload.get("data")
         if not isinstance(items, list):
             raise ProviderUnavailable(
-                "The provider answered without any image.", provider_status=200
+                gettext("The provider answered without any image."), provider_status=200
             )
         images: list[ProviderImage] = []
         for item in items:
             if not isinstance(item, dict):
-                raise ProviderUnavailable("The provider sent an unreadable image entry.")
+                raise ProviderUnavailable(gettext("The provider sent an unreadable image entry."))
             if item.get("respect_moderation") is False:
                 continue  # moderated slot: xAI leaves it empty
             revised = text_of(item.get("revised_prompt"))
@@ -127,7 +131,7 @@ class XAIAdapter(ProviderAdapter):
             elif item.get("url"):
                 images.append(download_image(item["url"], revised_prompt=revised))
             else:
-                raise ProviderUnavailable("The provider sent an image entry without data.")
+                raise ProviderUnavailable(gettext("The provider sent an image entry without data."))
         if not images:
             # The documented silent refusal: 200 and nothing to show.
             raise ContentRefused(provider_status=200)
