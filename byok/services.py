@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import SecurityEvent
 from accounts.services import security_event_record
-from billing.plans import PlanLimitReached, plan_for
+from billing.plans import Plan, PlanLimitReached, plan_for
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, Provider
 
@@ -165,10 +165,17 @@ def plan_limit_sentence(limit: int, *, with_url: bool = True) -> str:
     return sentence
 
 
-def can_add_configuration(*, user) -> bool:
-    """Whether the user's plan lets them add one more configuration."""
-    limit = plan_for(user).configurations
-    return limit is None or ApiConfiguration.objects.filter(user=user).count() < limit
+def can_add_configuration(*, user, plan: Plan | None = None, count: int | None = None) -> bool:
+    """Whether the user's plan lets them add one more configuration.
+
+    `plan` and `count` (how many configurations the user has) spare their queries when the
+    caller has them already (the Keys page lists the keys and knows the plan)."""
+    limit = (plan or plan_for(user)).configurations
+    if limit is None:
+        return True
+    if count is None:
+        count = ApiConfiguration.objects.filter(user=user).count()
+    return count < limit
 
 
 def _check_plan_limit(user) -> None:

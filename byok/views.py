@@ -16,16 +16,19 @@ from byok.selectors import api_configuration_get, api_configurations_for
 
 
 def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: int = 200):
-    plan = plan_for(request.user)
+    plan = plan_for(request.user)  # once per request: it is a subscription query
+    configurations = list(api_configurations_for(user=request.user))
     return render(
         request,
         "byok/keys.html",
         {
             "active_nav": "keys",
-            "configurations": api_configurations_for(user=request.user),
+            "configurations": configurations,
             "form": form,
             "plan": plan,
-            "can_add": services.can_add_configuration(user=request.user),
+            "can_add": services.can_add_configuration(
+                user=request.user, plan=plan, count=len(configurations)
+            ),
             "limit_sentence": (
                 services.plan_limit_sentence(plan.configurations, with_url=False)
                 if plan.configurations is not None
