@@ -210,7 +210,12 @@ def decode_b64(data: Any) -> tuple[bytes, str | None]:
         mime = match.group("mime")
         data = data[match.end() :]
     try:
-        raw = base64.b64decode("".join(data.split()), validate=True)
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except binascii.Error:
+            # Line-wrapped base64 (some proxies); stripping whitespace costs a pass over
+            # megabytes, so only when the plain decode failed.
+            raw = base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ProviderUnavailable(
             gettext("The provider sent an image that could not be decoded.")
