@@ -91,13 +91,27 @@ class Usage:
 
 
 def usage_for(user: User, *, plan: Plan | None = None) -> Usage:
-    """The user's usage for display; an expired period reads as 0 used (reads never write)."""
+    """The user's usage for display; an expired period reads as 0 used.
+
+    The one write: generations a dead worker left pending are swept first (failed, slot given
+    back), so the meter never shows a slot that nothing will ever use. Usually that is one
+    probe of a near-empty partial index.
+    """
+    if _sweep_abandoned(user):
+        user.refresh_from_db(fields=["usage_count", "reset_date"])
     plan = plan or plan_for(user)
     now = timezone.now()
     used, reset_date = user.usage_count, user.reset_date
     if reset_date <= now:
         used, reset_date = 0, next_reset_after(reset_date, now)
     return Usage(plan=plan, used=used, limit=plan.generations_per_period, reset_date=reset_date)
+
+
+def _sweep_abandoned(user: User) -> int:
+    # Imported here: generations.services imports this module.
+    from generations.services import generations_sweep_pending
+
+    return generations_sweep_pending(user=user)
 
 
 def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
@@ -115,6 +129,7 @@ def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
     # stale read (another request reset the period meanwhile) cannot move it to a wrong one:
     # the row is then skipped, read again, and the reservation tried once more.
     known_reset = user.reset_date
+    swept = False
     for _attempt in range(3):
         now = timezone.now()
         row = _reserve_row(
@@ -132,7 +147,11 @@ def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
             raise PlanLimitReached(_("This account no longer exists."))
         user.usage_count, user.reset_date = fresh
         if fresh[1] == known_reset or fresh[1] > now:
-            break  # the period we know is current: the limit is reached
+            # The limit is reached, unless a slot is held by a generation a dead worker
+            # abandoned: give those back (once per generation) and try again.
+            if swept or not _sweep_abandoned(user):
+                break
+            swept = True
         known_reset = fresh[1]
     raise PlanLimitReached(
         _(
@@ -192,6 +211,19 @@ def quota_refund(*, reservation: Reservation, user: User | None = None) -> bool:
             else User.objects.filter(pk=user.pk).values_list("usage_count", flat=True).first() or 0
         )
     return row is not None
+
+
+def quota_refund_reserved_at(*, user_id, reserved_at: datetime) -> bool:
+    """Give back the slot reserved at `reserved_at` when no Reservation is at hand (a
+    generation abandoned by a worker that died). Only within the period it was taken from:
+    once that period has ended, its slots went with it and the new period must not pay."""
+    reset_date = User.objects.filter(pk=user_id).values_list("reset_date", flat=True).first()
+    if reset_date is None or reserved_at <= add_months(reset_date, -1):
+        return False
+    # quota_refund matches on reset_date: a period reset in between makes this a no-op.
+    return quota_refund(
+        reservation=Reservation(user_id=user_id, reset_date=reset_date, usage_count=0)
+    )
 
 
 def usage_reset_expired(*, now: datetime | None = None) -> int:

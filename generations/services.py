@@ -24,12 +24,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from bambi.api import form_errors_sentence
@@ -50,7 +52,13 @@ from byok.providers.errors import (
 from generations import storage
 from generations.forms import OPTION_CAPABILITIES, GenerationForm, is_uuid
 from generations.models import ApiUsage, Image, ImageGeneration
-from generations.quota import Reservation, add_months, quota_refund, quota_reserve
+from generations.quota import (
+    Reservation,
+    add_months,
+    quota_refund,
+    quota_refund_reserved_at,
+    quota_reserve,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -328,14 +336,26 @@ def _release_connection() -> None:
 
 
 def _fail(generation, reservation: Reservation, user, started: float, *, error: str) -> None:
-    quota_refund(reservation=reservation, user=user)
+    """Mark the generation failed and give its slot back, both or neither, and only if it is
+    still pending: if the sweep (generations_sweep_pending) took it meanwhile, it has
+    refunded the slot already and a second refund would hand out a free generation."""
     generation.status = ImageGeneration.Status.FAILED
     generation.error_message = redact(error)[:2000]
     generation.duration_ms = int((time.monotonic() - started) * 1000)
     generation.cost_estimate = None
-    generation.save(
-        update_fields=["status", "error_message", "duration_ms", "cost_estimate", "updated_at"]
-    )
+    generation.updated_at = timezone.now()
+    with transaction.atomic():
+        claimed = ImageGeneration.objects.filter(
+            pk=generation.pk, status=ImageGeneration.Status.PENDING
+        ).update(
+            status=generation.status,
+            error_message=generation.error_message,
+            duration_ms=generation.duration_ms,
+            cost_estimate=None,
+            updated_at=generation.updated_at,
+        )
+        if claimed:
+            quota_refund(reservation=reservation, user=user)
 
 
 def _mark_invalid(configuration: ApiConfiguration, reason: str) -> None:
@@ -359,6 +379,66 @@ def _tokens(usage: dict) -> int | None:
 
 def _period_start(reservation: Reservation):
     return add_months(reservation.reset_date, -1)
+
+
+# --- generations abandoned by a dead worker ------------------------------------------------------
+
+ABANDONED_MESSAGE = gettext_lazy(
+    "Bambi stopped before the provider answered; this generation was not counted."
+)
+
+
+def pending_abandoned_after() -> timedelta:
+    """How long a generation may stay pending before it is taken for abandoned.
+
+    Well past anything a live request can take: the provider's read timeout (plus an image
+    download of up to twice that) bounds a live call, so at least 10 minutes and 3× that.
+    """
+    read_timeout = float(getattr(settings, "PROVIDER_READ_TIMEOUT", 120))
+    return max(timedelta(minutes=10), timedelta(seconds=3 * read_timeout + 60))
+
+
+def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
+    """Fail the generations left `pending` by a worker killed during the provider call, and
+    give each one's quota slot back exactly once; returns how many were swept.
+
+    A crash never charges the user (DESIGN.md). Each generation is claimed with a
+    conditional UPDATE (still pending?) in the same transaction as its refund, so two sweeps
+    at once, or a sweep racing the request's own failure path (`_fail`, which claims the same
+    way), refund once. The refund goes to the period the slot was reserved in; if that
+    period has ended there is nothing to give back. Idempotent; `user` limits it to one user
+    (the lazy sweep when their usage is read). A live request that somehow outlived the
+    cut-off and then succeeds still records its images: the user keeps the slot refunded.
+    """
+    now = now or timezone.now()
+    stale = ImageGeneration.objects.filter(
+        status=ImageGeneration.Status.PENDING, created_at__lt=now - pending_abandoned_after()
+    )
+    if user is not None:
+        stale = stale.filter(user=user)
+    swept = 0
+    # Stored in the language active now (the user's own when their usage page sweeps).
+    message = str(ABANDONED_MESSAGE)
+    for _batch in range(1000):  # bounded; each pass claims every row it read, or they left
+        rows = list(stale.order_by("created_at").values_list("pk", "user_id", "created_at")[:200])
+        if not rows:
+            break
+        for pk, user_id, created_at in rows:
+            with transaction.atomic():
+                claimed = ImageGeneration.objects.filter(
+                    pk=pk, status=ImageGeneration.Status.PENDING
+                ).update(
+                    status=ImageGeneration.Status.FAILED,
+                    error_message=message,
+                    cost_estimate=None,
+                    updated_at=now,
+                )
+                if claimed:
+                    quota_refund_reserved_at(user_id=user_id, reserved_at=created_at)
+            swept += claimed
+    if swept:
+        logger.warning("Swept %d generation(s) abandoned while pending", swept)
+    return swept
 
 
 # --- thumbnails ----------------------------------------------------------------------------------
