@@ -189,12 +189,14 @@ def with_card_data(generations):
     detail_url = _url_maker("generation_detail")
     file_url = _url_maker("image_file")
     thumbnail_url = _url_maker("image_thumbnail")
+    status_labels = {value: str(label) for value, label in ImageGeneration.Status.choices}
     for generation in generations:
         generation.rerun_url = rerun_url(generation)
         generation.detail_url = detail_url(generation.pk)
-        generation.prompt_short = Truncator(generation.prompt).chars(120)
-        generation.prompt_alt = Truncator(generation.prompt).chars(80)
+        generation.prompt_short = _shorten(generation.prompt, 120)
+        generation.prompt_alt = _shorten(generation.prompt, 80)
         generation.badge = _BADGES.get(generation.status, "warn")
+        generation.status_label = status_labels.get(generation.status, generation.status)
         local = timezone.localtime(generation.created_at)
         generation.created_iso = local.isoformat()
         generation.created_display = date_format(local, "j M Y H:i")
@@ -209,6 +211,11 @@ def with_card_data(generations):
             for image in generation.images.all()
         ]
     return generations
+
+
+def _shorten(text: str, length: int) -> str:
+    """Like the `truncatechars` filter; most prompts are short enough to skip its work."""
+    return text if len(text) <= length else Truncator(text).chars(length)
 
 
 with_rerun_urls = with_card_data  # the overview page (accounts.views) calls it by this name
