@@ -26,6 +26,8 @@ OWN_VARIABLES = {
     "BAMBI_TESTING",
     "DATABASE_URL",
     "STATIC_ROOT",
+    # Set by the browser tests' fixture while Chromium runs (session scope); never in production.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 
