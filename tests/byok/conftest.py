@@ -249,3 +249,10 @@ def store_configuration(user, provider, name: str = "Stored key", key: str | Non
 @pytest.fixture
 def operator(db):
     return make_user(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def rsps():
+    """A bare `responses` mock for the adapter and HTTP-seam tests."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock

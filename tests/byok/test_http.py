@@ -9,18 +9,11 @@ import sys
 
 import pytest
 import requests
-import responses
 
 from bambi import http
 from tests.images import png_bytes
 
 IMAGE_URL = "https://images.example.net/tmp/abc.png"
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 # --- request ------------------------------------------------------------------------------------

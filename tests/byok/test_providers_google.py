@@ -6,11 +6,9 @@ Recorded wire shapes in tests/fixtures/providers/google_*.json.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
-import responses
 
 from byok.providers import get_provider
 from byok.providers.errors import (
@@ -23,9 +21,9 @@ from byok.providers.errors import (
     RateLimited,
 )
 from byok.providers.google import GoogleAdapter
+from tests.byok.recorded import fixture
 from tests.images import b64, image_size, png_bytes, webp_bytes
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"
 BASE = "https://generativelanguage.googleapis.test"
 MODELS = f"{BASE}/v1beta/models"
 IMAGEN = "imagen-4.0-generate-001"
@@ -33,20 +31,6 @@ GEMINI = "gemini-2.5-flash-image"
 PREDICT = f"{BASE}/v1beta/models/{IMAGEN}:predict"
 GENERATE_CONTENT = f"{BASE}/v1beta/models/{GEMINI}:generateContent"
 KEY = "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"
-
-
-def fixture(name: str, **values: str) -> dict:
-    """A recorded body; `__NAME__` placeholders take real values (image base64)."""
-    text = (FIXTURES / name).read_text()
-    for placeholder, value in values.items():
-        text = text.replace(f"__{placeholder.upper()}__", value)
-    return json.loads(text)
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
-import responses
 
 from byok.providers import get_provider
 from byok.providers.errors import (
@@ -20,28 +18,14 @@ from byok.providers.errors import (
     RateLimited,
 )
 from byok.providers.openai import OpenAIAdapter
+from tests.byok.recorded import fixture
 from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"
 BASE = "https://api.openai.test"
 GENERATIONS = f"{BASE}/v1/images/generations"
 MODELS = f"{BASE}/v1/models"
 KEY = "sk-proj-Ab12Cd34Ef56Gh78Ij90KlMnOpQrStUvWxYz"
 IMAGE_URL = "https://oaidalleapiprodscus.blob.core.windows.test/private/img-1.png?sig=abc"
-
-
-def fixture(name: str, **values: str) -> dict:
-    """A recorded body; `__NAME__` placeholders take real values (image base64, URLs)."""
-    text = (FIXTURES / name).read_text()
-    for placeholder, value in values.items():
-        text = text.replace(f"__{placeholder.upper()}__", value)
-    return json.loads(text)
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import requests
-import responses
 
 from byok.providers import get_provider
 from byok.providers.errors import (
@@ -21,28 +18,14 @@ from byok.providers.errors import (
     RateLimited,
 )
 from byok.providers.xai import XAIAdapter
+from tests.byok.recorded import fixture
 from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"
 BASE = "https://api.x.test"
 GENERATIONS = f"{BASE}/v1/images/generations"
 API_KEY_INFO = f"{BASE}/v1/api-key"
 KEY = "xai-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"
 IMAGE_URL = "https://imgen.x.test/xai-imgen/xai-tmp-imgen-0f9e8d7c.jpeg"
-
-
-def fixture(name: str, **values: str) -> dict:
-    """A recorded body; `__NAME__` placeholders take real values (image base64, URLs)."""
-    text = (FIXTURES / name).read_text()
-    for placeholder, value in values.items():
-        text = text.replace(f"__{placeholder.upper()}__", value)
-    return json.loads(text)
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture
