@@ -4,6 +4,13 @@ Every outgoing call (provider APIs, image downloads) goes through `request()` or
 timeouts, the user agent, the no-retry rule and redirect handling live here and nowhere else.
 
 Rules, and why:
+- No call to a private network (SSRF): a provider answer, a redirect or an operator's base URL
+  must not turn Bambi into a scanner of its own network. Every request, and every redirect hop,
+  goes through `GuardedAdapter`: it resolves the host once, refuses loopback, private,
+  link-local, CGNAT, unique-local, multicast, unspecified and reserved addresses (IPv4, IPv6 and
+  IPv4 inside IPv6), then connects to exactly the address it checked (no second DNS lookup an
+  attacker's resolver could answer differently). `PROVIDER_PRIVATE_HOSTS` (host:port pairs)
+  lets local stand-ins through.
 - Always a (connect, read) timeout: a hung provider must not hold a worker forever.
 - No retries of any kind: a generation is paid by the user; re-sending a POST after a read
   timeout could bill them twice for one picture.
@@ -11,22 +18,28 @@ Rules, and why:
   keeps custom headers such as `x-goog-api-key`, so a redirect could hand a key to another host.
 - Downloads send no credential at all, accept http(s) only (checked again on every redirect),
   stop at a size cap and at a total deadline.
+- Answers are read with a byte cap too (counted after gzip decoding) and a total deadline: a
+  provider cannot make Bambi hold gigabytes or a worker forever.
 
 `RedactSecretsFilter` is the logging filter that settings.LOGGING attaches to every handler.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
+import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.utils.translation import gettext
 from requests.adapters import HTTPAdapter
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = "Bambi/0.1"
 
@@ -35,6 +48,8 @@ VALIDATE_READ_TIMEOUT = 10.0
 GENERATE_READ_TIMEOUT = 120.0
 DOWNLOAD_READ_TIMEOUT = 30.0
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+# Base64 answers: ~4/3 of the images. 64 MiB holds ten large PNGs; nothing legitimate is bigger.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_REDIRECTS = 3
 _CHUNK = 64 * 1024
 
@@ -77,8 +92,163 @@ def download_max_bytes() -> int:
     return int(_setting("IMAGE_DOWNLOAD_MAX_BYTES", MAX_DOWNLOAD_BYTES))
 
 
+def response_max_bytes() -> int:
+    return int(_setting("PROVIDER_MAX_RESPONSE_BYTES", MAX_RESPONSE_BYTES))
+
+
+# --- network guard (SSRF) ------------------------------------------------------------------------
+
+
+class PrivateAddressRefused(requests.RequestException):
+    """The URL's host is (or resolves to) an address on a private or special network.
+
+    A `RequestException`, so code that treats network failures as "the provider could not be
+    reached" stays safe; callers that can say more catch this class first.
+    """
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to {address}, which is not a public address")
+        self.host = host
+        self.address = address
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public_address(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether Bambi may connect to `address`: a globally routable unicast address.
+
+    Refused: loopback, private (RFC 1918), link-local (169.254/16, metadata services), CGNAT
+    (100.64/10), unique-local (fc00::/7), multicast, unspecified, documentation and reserved
+    ranges. IPv4 carried inside IPv6 (::ffff:a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) is
+    judged by the IPv4 address it leads to.
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return is_public_address(ip.ipv4_mapped)
+        if ip in _NAT64:
+            return is_public_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.sixtofour is not None:
+            return is_public_address(ip.sixtofour)
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+def parse_host_port(entry: str) -> tuple[str, int]:
+    """ "host:port" or "[v6]:port" -> (lower-case host without brackets, port). ValueError when
+    the entry is not such a pair."""
+    entry = entry.strip()
+    match = re.fullmatch(
+        r"\[(?P<v6>[0-9A-Fa-f:.]+)\]:(?P<port>\d{1,5})|(?P<host>[^:\s/\[\]]+):(?P<p>\d{1,5})", entry
+    )
+    if not match:
+        raise ValueError(f"“{entry}” is not a host:port pair")
+    host = (match.group("v6") or match.group("host")).lower().rstrip(".")
+    port = int(match.group("port") or match.group("p"))
+    if not 0 < port < 65536:
+        raise ValueError(f"“{entry}” has no valid port")
+    return host, port
+
+
+def private_hosts_allowed() -> set[tuple[str, int]]:
+    """PROVIDER_PRIVATE_HOSTS as {(host, port)}: the local stand-ins an operator lets through."""
+    entries: Iterable[str] | str = _setting("PROVIDER_PRIVATE_HOSTS", ()) or ()
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    allowed = set()
+    for entry in entries:
+        if entry.strip():
+            allowed.add(parse_host_port(entry))
+    return allowed
+
+
+def _target(url: str) -> tuple[str, int, str]:
+    """(host, port, scheme) of an http(s) URL, host lower-case and without brackets."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise requests.exceptions.InvalidURL("Only http and https URLs with a host are accepted.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise requests.exceptions.InvalidURL("The URL has an invalid port.") from exc
+    return parts.hostname.lower().rstrip("."), port, parts.scheme
+
+
+def vet_url(url: str) -> str | None:
+    """Resolve the URL's host once and return the address to connect to.
+
+    Raises `PrivateAddressRefused` when any address the name resolves to is not public (a name
+    that answers one public and one private address is refused too: which one a later lookup
+    picks is the attacker's choice). A pair listed in PROVIDER_PRIVATE_HOSTS skips the address
+    rule; if it does not resolve here, None lets the transport resolve it (it will fail the
+    same way).
+    """
+    host, port, _scheme = _target(url)
+    allowed = (host, port) in private_hosts_allowed()
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        if allowed:
+            return None
+        raise requests.ConnectionError(f"The host name {host} could not be resolved.") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:  # pragma: no cover - getaddrinfo raises rather than answer nothing
+        raise requests.ConnectionError(f"The host name {host} could not be resolved.")
+    if not allowed:
+        for address in addresses:
+            if not is_public_address(address.split("%", 1)[0]):
+                logger.warning("Refused a request to %s:%s (%s is not public)", host, port, address)
+                raise PrivateAddressRefused(host, address)
+    return addresses[0]
+
+
+class GuardedAdapter(HTTPAdapter):
+    """The transport adapter of every Bambi session: vets the target, then pins the connection.
+
+    `send` resolves and checks the host (`vet_url`) before anything leaves the machine, and
+    remembers the checked address on the request; `build_connection_pool_key_attributes`
+    (requests' hook for choosing the connection pool) then opens the pool on that address,
+    keeping the name for the `Host` header, TLS SNI and certificate checks. `send` runs for
+    every hop of a redirect chain, because callers follow redirects one request at a time.
+    """
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):
+        address = vet_url(request.url or "")
+        request.bambi_address = address  # type: ignore[attr-defined]
+        if address is not None:
+            host, port, scheme = _target(request.url or "")
+            shown = f"[{host}]" if ":" in host else host
+            default_port = 443 if scheme == "https" else 80
+            request.headers["Host"] = shown if port == default_port else f"{shown}:{port}"
+        return super().send(request, *args, **kwargs)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        address = getattr(request, "bambi_address", None)
+        if address is None:
+            return host_params, pool_kwargs
+        name = host_params["host"].strip("[]")
+        if host_params["scheme"] == "https" and not _is_ip_literal(name):
+            # TLS keeps talking to the name: SNI and the certificate check use it, only the
+            # TCP connection goes to the vetted address.
+            pool_kwargs["server_hostname"] = name
+            pool_kwargs["assert_hostname"] = name
+        host_params["host"] = f"[{address}]" if ":" in address else address
+        return host_params, pool_kwargs
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def session() -> requests.Session:
-    """A fresh `requests.Session` with Bambi's user agent and retries switched off.
+    """A fresh `requests.Session` with Bambi's user agent, the network guard and no retries.
 
     A new session per call keeps threads from sharing connection pools and cookies; the cost
     (one TCP+TLS handshake) is nothing next to an image generation.
@@ -87,12 +257,40 @@ def session() -> requests.Session:
     s.headers["User-Agent"] = USER_AGENT
     # max_retries=0 is requests' default too; spelled out because retrying a paid POST is the
     # one mistake this module exists to prevent.
-    no_retry = HTTPAdapter(max_retries=0)
-    s.mount("https://", no_retry)
-    s.mount("http://", no_retry)
-    # Ignore proxy/netrc credentials from the environment: nothing but what we pass goes out.
+    guarded = GuardedAdapter(max_retries=0)
+    s.mount("https://", guarded)
+    s.mount("http://", guarded)
+    # Ignore proxy/netrc credentials from the environment: nothing but what we pass goes out
+    # (and a proxy would connect to the address itself, past the guard).
     s.trust_env = False
     return s
+
+
+class ResponseTooLarge(requests.RequestException):
+    """The answer's body went past the byte cap (counted after content decoding)."""
+
+
+class ResponseTooSlow(requests.Timeout):
+    """The answer's body took longer than the total deadline (a server dripping bytes)."""
+
+
+def read_body(resp: requests.Response, *, max_bytes: int, deadline: float) -> bytes:
+    """The body of a streamed response, decoded (gzip…), stopping past `max_bytes` or after
+    `deadline` (time.monotonic()). Raises ResponseTooLarge / ResponseTooSlow."""
+    declared = resp.headers.get("Content-Length")
+    encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+    if declared and declared.isdigit() and int(declared) > max_bytes and not encoded:
+        raise ResponseTooLarge(f"The answer declares {declared} bytes; the cap is {max_bytes}.")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise ResponseTooLarge(f"The answer is larger than {max_bytes} bytes.")
+        if time.monotonic() > deadline:
+            raise ResponseTooSlow("The answer took too long to arrive.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def request(
@@ -103,27 +301,45 @@ def request(
     json: Any = None,
     params: Mapping[str, str] | None = None,
     timeout: Timeout | None = None,
+    max_bytes: int | None = None,
 ) -> requests.Response:
-    """Send one request, once: with a timeout, without retries, without following redirects.
+    """Send one request, once: with a timeout, without retries, without following redirects,
+    to a public address only (see `GuardedAdapter`), and read at most `max_bytes` of answer.
 
     `timeout` defaults to the short validation timeout; generation callers pass
-    `generate_timeout()`. Raises `requests.RequestException` subclasses on network failure
-    (`requests.Timeout` for connect/read timeouts); any HTTP status is returned, not raised.
+    `generate_timeout()`. The body is read here, streamed, up to `max_bytes` (default
+    PROVIDER_MAX_RESPONSE_BYTES) and within connect + 2 × read timeout in total, so
+    `response.content` is safe to use. Raises `requests.RequestException` subclasses on network
+    failure (`requests.Timeout` for timeouts, `PrivateAddressRefused`, `ResponseTooLarge`); any
+    HTTP status is returned, not raised.
     """
+    timeout = timeout or validate_timeout()
+    max_bytes = response_max_bytes() if max_bytes is None else max_bytes
+    deadline = time.monotonic() + timeout[0] + 2 * timeout[1]
     with session() as s:
-        return s.request(
+        with s.request(
             method,
             url,
             headers=dict(headers or {}),
             json=json,
             params=params,
-            timeout=timeout or validate_timeout(),
+            timeout=timeout,
             allow_redirects=False,
-        )
+            stream=True,
+        ) as resp:
+            body = read_body(resp, max_bytes=max_bytes, deadline=deadline)
+        # What `Response.content` would have read; stored so callers use the capped copy.
+        resp._content = body
+        resp._content_consumed = True
+        return resp
 
 
 class DownloadError(Exception):
     """An image could not be fetched: bad URL, network error, non-2xx, too large, too slow."""
+
+
+class PrivateImageAddress(DownloadError):
+    """The image URL (or a redirect) points at a private network: refused, nothing fetched."""
 
 
 def _check_url(url: str) -> None:
@@ -140,11 +356,12 @@ def download(
 ) -> tuple[bytes, str | None]:
     """Fetch `url` and return `(body, content_type)`.
 
-    No credential or provider header is sent (only the user agent). Accepts http(s) only, follows
-    at most `MAX_REDIRECTS` redirects (each target checked again), streams the body and gives up
-    past `max_bytes` or when the whole download takes longer than the read timeout times two.
-    Every failure raises `DownloadError` (never a `requests` exception) with a message that does
-    not include the URL: signed image URLs carry tokens of their own.
+    No credential or provider header is sent (only the user agent). Accepts http(s) to public
+    addresses only, follows at most `MAX_REDIRECTS` redirects (each target checked again, by
+    scheme and by address), streams the body and gives up past `max_bytes` or when the whole
+    download takes longer than the read timeout times two. Every failure raises `DownloadError`
+    (`PrivateImageAddress` for a private target; never a `requests` exception) with a message
+    that does not include the URL: signed image URLs carry tokens of their own.
     """
     max_bytes = download_max_bytes() if max_bytes is None else max_bytes
     timeout = timeout or download_timeout()
@@ -164,24 +381,19 @@ def download(
                             gettext("The image host answered HTTP %(status)s.")
                             % {"status": resp.status_code}
                         )
-                    declared = resp.headers.get("Content-Length")
-                    if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise DownloadError(gettext("The image is larger than the download limit."))
-                    chunks: list[bytes] = []
-                    size = 0
-                    for chunk in resp.iter_content(_CHUNK):
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise DownloadError(
-                                gettext("The image is larger than the download limit.")
-                            )
-                        if time.monotonic() > deadline:
-                            raise DownloadError(gettext("The image download took too long."))
-                        chunks.append(chunk)
-                    if size == 0:
+                    body = read_body(resp, max_bytes=max_bytes, deadline=deadline)
+                    if not body:
                         raise DownloadError(gettext("The image host sent an empty answer."))
-                    return b"".join(chunks), resp.headers.get("Content-Type")
+                    return body, resp.headers.get("Content-Type")
             raise DownloadError(gettext("The image URL redirected too many times."))
+    except PrivateAddressRefused as exc:
+        raise PrivateImageAddress(
+            gettext("The image address is on a private network; Bambi does not fetch it.")
+        ) from exc
+    except ResponseTooLarge as exc:
+        raise DownloadError(gettext("The image is larger than the download limit.")) from exc
+    except ResponseTooSlow as exc:
+        raise DownloadError(gettext("The image download took too long.")) from exc
     except requests.Timeout as exc:
         raise DownloadError(gettext("The image download timed out.")) from exc
     except requests.RequestException as exc:

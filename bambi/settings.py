@@ -12,6 +12,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from bambi.http import parse_host_port as _parse_host_port
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -254,6 +256,21 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=120.0)
 IMAGE_DOWNLOAD_MAX_BYTES = env.int("IMAGE_DOWNLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+# Provider answers (JSON with base64 images) are read up to this many bytes, gzip decoded.
+PROVIDER_MAX_RESPONSE_BYTES = env.int("PROVIDER_MAX_RESPONSE_BYTES", default=64 * 1024 * 1024)
+# Images over this many pixels are refused from their header, before any decoding.
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=64_000_000)
+# Outgoing calls never reach private, loopback or link-local addresses (bambi.http), except
+# these host:port pairs: local stand-ins for tests and benchmarks. Empty by default, DEBUG or not.
+PROVIDER_PRIVATE_HOSTS = env.list("PROVIDER_PRIVATE_HOSTS", default=[])
+for _entry in PROVIDER_PRIVATE_HOSTS:
+    try:
+        _parse_host_port(_entry)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"PROVIDER_PRIVATE_HOSTS: {_exc}; write comma-separated pairs such as "
+            "localhost:8765 or [::1]:8765."
+        ) from None
 
 # --- security ------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -71,6 +71,8 @@ def main() -> None:
             workers=args.workers,
             threads=args.threads,
             DATABASE_POOL_MAX=str(args.pool_max),
+            # The stand-in is on loopback: let it through the network guard by name.
+            PROVIDER_PRIVATE_HOSTS=standin.host_port,
         ) as app:
             idle_rss = app.rss_mb()
             peaks = {"rss": idle_rss, "pg": 0}

@@ -7,11 +7,14 @@ list, form and read-only display, and operators cannot add or edit configuration
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
+import requests
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from bambi import http
 from byok import services
 from byok.models import ApiConfiguration, ImageModel, Provider
 
@@ -76,6 +79,45 @@ class ImageModelForm(forms.ModelForm):
         return caps
 
 
+class ProviderForm(forms.ModelForm):
+    """Refuses a base URL Bambi would refuse to call: a private-network address (SSRF), or a
+    URL the adapters cannot build on."""
+
+    class Meta:
+        model = Provider
+        fields = ["name", "slug", "description", "website_url", "api_base_url", "is_active"]
+
+    def clean_api_base_url(self) -> str:
+        url = (self.cleaned_data.get("api_base_url") or "").strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise forms.ValidationError(_("Enter an http:// or https:// URL with a host name."))
+        if parts.username or parts.password:
+            raise forms.ValidationError(
+                _("Leave credentials out of the URL: keys come from each user's configuration.")
+            )
+        if parts.query or parts.fragment:
+            raise forms.ValidationError(
+                _("Leave the query string out: Bambi adds each endpoint's path to this URL.")
+            )
+        try:
+            http.vet_url(url)
+        except http.PrivateAddressRefused as exc:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            host = f"[{exc.host}]" if ":" in exc.host else exc.host
+            raise forms.ValidationError(
+                _(
+                    "This address is on a private network (%(address)s), so Bambi refuses to "
+                    "call it. For a local stand-in, add %(pair)s to PROVIDER_PRIVATE_HOSTS."
+                )
+                % {"address": exc.address, "pair": f"{host}:{port}"}
+            ) from None
+        except requests.RequestException:
+            # Not resolvable from here right now: every call checks the address again.
+            pass
+        return url
+
+
 class ImageModelInline(admin.TabularInline):
     model = ImageModel
     form = ImageModelForm
@@ -86,6 +128,7 @@ class ImageModelInline(admin.TabularInline):
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderForm
     list_display = ["name", "slug", "api_base_url", "is_active", "model_count"]
     list_editable = ["is_active"]
     list_filter = ["is_active"]

@@ -48,6 +48,7 @@ from byok.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    RefusedByBambi,
 )
 from generations import storage
 from generations.forms import OPTION_CAPABILITIES, GenerationForm, is_uuid
@@ -99,6 +100,9 @@ class GenerationFailed(Exception):
 def failure_sentence(exc: ProviderError) -> str:
     """A sentence for the user that names what happened and keeps the provider's words."""
     said = exc.message
+    if isinstance(exc, RefusedByBambi):
+        # Bambi's own refusal, not the provider's words: said as it is.
+        return _("%(said)s Nothing was charged to your quota.") % {"said": said}
     if isinstance(exc, InvalidKey):
         lead = _(
             "The provider rejected this API key; it is now marked invalid. Replace it on "
@@ -226,6 +230,14 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
             _mark_invalid(configuration, exc.message)
         _fail(generation, reservation, user, started, error=exc.message)
         raise GenerationFailed(generation, failure_sentence(exc), exc.http_status) from None
+    except storage.ImageTooLarge as exc:
+        logger.warning("Provider %s sent an oversized image: %s", provider.slug, exc)
+        said = _(
+            "The provider sent an image of %(width)s×%(height)s pixels, more than Bambi keeps "
+            "(%(limit)s megapixels). Nothing was charged to your quota."
+        ) % {"width": exc.width, "height": exc.height, "limit": exc.limit_megapixels}
+        _fail(generation, reservation, user, started, error=said)
+        raise GenerationFailed(generation, said, 502) from None
     except storage.UnreadableImage as exc:
         logger.warning("Provider %s sent an unreadable image: %s", provider.slug, exc)
         said = _("The provider sent an image Bambi could not read.")

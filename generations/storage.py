@@ -27,6 +27,9 @@ from PIL import UnidentifiedImageError
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_MAX_SIDE = 384
+# 64 MP: four times the largest image a provider sells today (4096²); decoding that much costs
+# ~256 MB. Pillow's own bomb warning starts at 89 MP, too late for a 2-core server.
+MAX_PIXELS = 64_000_000
 THUMBNAIL_QUALITY = 80
 # Formats Bambi keeps as they come: what the providers send. Anything else is refused rather
 # than stored and served with a guessed content type.
@@ -42,6 +45,33 @@ CONTENT_TYPES["webp-thumbnail"] = "image/webp"
 
 class UnreadableImage(Exception):
     """The bytes are not an image Bambi can keep (not decodable, unknown format, too large)."""
+
+
+class ImageTooLarge(UnreadableImage):
+    """More pixels than IMAGE_MAX_PIXELS: refused from the header, before any decoding (a
+    small PNG can declare 9400×9400 and cost seconds and hundreds of MB to decode)."""
+
+    def __init__(self, width: int, height: int, limit: int) -> None:
+        super().__init__(f"{width}x{height} pixels is over the limit of {limit}")
+        self.width = width
+        self.height = height
+        self.limit = limit
+
+    @property
+    def limit_megapixels(self) -> int:
+        return round(self.limit / 1_000_000)
+
+
+def max_pixels() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "IMAGE_MAX_PIXELS", MAX_PIXELS))
+
+
+def _check_pixels(width: int, height: int) -> None:
+    limit = max_pixels()
+    if width * height > limit:
+        raise ImageTooLarge(width, height, limit)
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,7 @@ def decode(data: bytes) -> DecodedImage:
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             with PILImage.open(io.BytesIO(data)) as img:
                 fmt, (width, height) = img.format, img.size
+                _check_pixels(width, height)  # from the header, before reading pixel data
                 img.verify()  # reads the whole file: truncated data fails here
     except (
         UnidentifiedImageError,
@@ -111,6 +142,7 @@ def make_thumbnail(data: bytes) -> bytes:
     """A WebP no larger than THUMBNAIL_MAX_SIDE on its longer side, keeping the aspect ratio."""
     try:
         with PILImage.open(io.BytesIO(data)) as img:
+            _check_pixels(*img.size)  # files stored before the limit existed, too
             img.seek(0)  # first frame of an animation
             img = img.convert("RGBA" if _has_alpha(img) else "RGB")
             # reducing_gap: shrink by an integer factor first (much cheaper), then resample;

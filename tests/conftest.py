@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from byok.catalogue import seed_catalogue
@@ -37,3 +38,50 @@ def _media_root(settings, tmp_path):
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     }
+
+
+# Hosts that the `responses`-based tests point provider rows and image URLs at. They do not
+# resolve (.test, example.*), and the network guard (bambi.http) refuses a name it cannot
+# resolve; listing them in PROVIDER_PRIVATE_HOSTS is what an operator does for a stand-in.
+# Tests of the guard itself use real local servers that are left out of this list.
+RESPONSES_HOSTS = [
+    "api.example.com",
+    "images.example.net",
+    "cdn.example.net",
+    "elsewhere.example.org",
+    "elsewhere.example",
+    "openai.provider.test",
+    "google.provider.test",
+    "xai.provider.test",
+    "openai.gen.test",
+    "google.gen.test",
+    "xai.gen.test",
+    "openai.billing.test",
+    "api.openai.test",
+    "api.x.test",
+    "imgen.x.test",
+    "generativelanguage.googleapis.test",
+    "oaidalleapiprodscus.blob.core.windows.test",
+    "x.test",
+    "gemini-proxy.example.com",
+    # Real hosts some tests use verbatim (never reached: `responses` answers).
+    "imgen.x.ai",
+    "api.openai.com",
+    "api.x.ai",
+    "generativelanguage.googleapis.com",
+]
+
+
+@pytest.fixture(autouse=True)
+def _responses_hosts(settings):
+    settings.PROVIDER_PRIVATE_HOSTS = [
+        f"{host}:{port}" for host in RESPONSES_HOSTS for port in (443, 80)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()

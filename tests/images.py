@@ -57,3 +57,28 @@ def image_format(data: bytes) -> str:
     """Pillow's name for the format of `data` ("PNG", "JPEG", "WEBP")."""
     with Image.open(BytesIO(data)) as image:
         return str(image.format)
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A valid grey PNG of `width` x `height` pixels that compresses to almost nothing (a
+    "decompression bomb": 9400x9400 is 88 MP in ~90 KB). Written row by row, never held
+    decoded in memory."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\x80" * width  # filter "none", mid-grey
+    parts = [compressor.compress(row) for _ in range(height)]
+    parts.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", b"".join(parts))
+        + chunk(b"IEND", b"")
+    )

@@ -24,6 +24,13 @@ Behaviour that tests and benchmarks steer through the request itself:
   * a prompt containing ``RATELIMIT`` gets a 429 (rate limit), ``NOCREDIT`` a 429 out of
     credit/quota, ``UPSTREAM500`` a 500 from the provider — each in its own dialect.
 
+Hostile behaviour, for the hardening tests (all off by default):
+  * ``answer_url = U``: OpenAI and xAI generations answer ``{"data": [{"url": U}]}`` whatever
+    format was asked for (a provider pointing Bambi at an address of its choice);
+  * ``answer_count = N``: OpenAI, xAI and Imagen answer N images whatever count was asked;
+  * ``answer_image = bytes``: the image sent (base64) instead of the generated picture;
+  * ``GET /redirect?to=U`` answers 302 to U.
+
 Images are real PNGs (JPEG/WebP when an OpenAI ``output_format`` asks for it) made once with
 Pillow per size and cached. The square side is ``image_size``; an OpenAI ``size`` "WxH" is
 honoured, and an aspect ratio keeps ``image_size`` as the longer side. Answers carry base64
@@ -35,7 +42,8 @@ and ``in_flight`` / ``max_in_flight`` say how many generations were being answer
 Importable::
 
     with StandIn(latency=0.0, image_size=1024) as standin:
-        ...  # point Provider.api_base_url at standin.url
+        ...  # point Provider.api_base_url at standin.url, and let Bambi reach it:
+        ...  # PROVIDER_PRIVATE_HOSTS=standin.host_port (loopback is refused otherwise)
         assert standin.count("openai.generate") == 1
 
 or runnable: ``python -m tests.standin --port 8765 --latency 2.0 --image-size 1024``.
@@ -117,6 +125,9 @@ class StandIn:
         self._images: dict[tuple[int, int, str], tuple[bytes, str]] = {}
         self._image_lock = threading.Lock()
         self._files: dict[str, tuple[bytes, str]] = {}
+        self.answer_url: str | None = None
+        self.answer_count: int | None = None
+        self.answer_image: bytes | None = None
         self.in_flight = 0  # generation requests being answered right now
         self.max_in_flight = 0  # the most seen at once since start (or reset)
         self._server: ThreadingHTTPServer | None = None
@@ -156,6 +167,11 @@ class StandIn:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def host_port(self) -> str:
+        """ "127.0.0.1:<port>": the PROVIDER_PRIVATE_HOSTS entry that lets Bambi reach it."""
+        return f"{self.host}:{self.port}"
+
     # --- counters ------------------------------------------------------------------------------
     def count(self, endpoint: str | None = None) -> int:
         """Requests received, in total or for one endpoint label (e.g. ``openai.generate``).
@@ -178,6 +194,7 @@ class StandIn:
             self._counts.clear()
             self.requests.clear()
             self.max_in_flight = self.in_flight
+        self.answer_url = self.answer_count = self.answer_image = None
 
     def _record(self, rec: Recorded) -> None:
         with self._lock:
@@ -186,7 +203,9 @@ class StandIn:
 
     # --- images --------------------------------------------------------------------------------
     def image(self, width: int, height: int, fmt: str = "png") -> tuple[bytes, str]:
-        """(bytes, base64) of a cached picture of that size and format."""
+        """(bytes, base64) of a cached picture of that size and format (or `answer_image`)."""
+        if self.answer_image is not None:
+            return self.answer_image, base64.b64encode(self.answer_image).decode("ascii")
         key = (width, height, fmt)
         cached = self._images.get(key)
         if cached is None:
@@ -331,6 +350,14 @@ class _Handler(BaseHTTPRequestHandler):
                     ]
                 },
             )
+        if path == "/redirect":
+            self.standin._record(Recorded("GET", path, "redirect", None, None))
+            target = (parse_qs(urlsplit(self.path).query).get("to") or ["/"])[0]
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if path.startswith("/files/"):
             self.standin._record(Recorded("GET", path, "file", None, None))
             found = self.standin.file(path[len("/files/") :])
@@ -458,9 +485,13 @@ def _openai_generate(standin: StandIn, key, body, wait):
     data, b64 = standin.image(width, height, fmt)
     as_url = not gpt_image and body.get("response_format", "url") == "url"
     items = []
-    for _ in range(n):
+    for _ in range(standin.answer_count or n):
         item: dict[str, Any] = (
-            {"url": standin.publish(data, _MIME[fmt])} if as_url else {"b64_json": b64}
+            {"url": standin.answer_url}
+            if standin.answer_url
+            else {"url": standin.publish(data, _MIME[fmt])}
+            if as_url
+            else {"b64_json": b64}
         )
         if model == "dall-e-3":
             item["revised_prompt"] = f"A detailed rendering of: {prompt}"
@@ -537,9 +568,11 @@ def _xai_generate(standin: StandIn, key, body, wait):
     data, b64 = standin.image(width, height, "jpeg")
     as_url = body.get("response_format", "url") == "url"
     items = []
-    for _ in range(n):
+    for _ in range(standin.answer_count or n):
         item: dict[str, Any] = (
-            {"url": standin.publish(data, "image/jpeg")}
+            {"url": standin.answer_url}
+            if standin.answer_url
+            else {"url": standin.publish(data, "image/jpeg")}
             if as_url
             else {"b64_json": f"data:image/jpeg;base64,{b64}"}
         )
@@ -624,7 +657,10 @@ def _imagen_predict(standin: StandIn, key, model: str, body, wait):
         width, height = width * 2, height * 2
     _, b64 = standin.image(width, height, "png")
     return 200, {
-        "predictions": [{"bytesBase64Encoded": b64, "mimeType": "image/png"} for _ in range(count)]
+        "predictions": [
+            {"bytesBase64Encoded": b64, "mimeType": "image/png"}
+            for _ in range(standin.answer_count or count)
+        ]
     }
 
 

@@ -55,8 +55,10 @@ def _session_for(user) -> str:
 
 
 @pytest.fixture
-def standin():
+def standin(settings):
     with StandIn(latency=0.0, image_size=64) as server:
+        # Loopback: reachable only as an allowed private host (bambi.http's network guard).
+        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
         yield server
 
 

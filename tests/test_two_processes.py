@@ -51,7 +51,7 @@ def _database_url() -> str:
     )
 
 
-def _app_env(port: int) -> dict[str, str]:
+def _app_env(port: int, standin: StandIn) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BAMBI_TESTING", "DATABASE_URL")}
     env.update(
         {
@@ -74,13 +74,24 @@ def _app_env(port: int) -> dict[str, str]:
             "GUNICORN_THREADS": "32",
             "GUNICORN_ACCESS_LOG": "",
             "LOG_LEVEL": "WARNING",
+            # The stand-in listens on loopback: allowed through the network guard by name.
+            "PROVIDER_PRIVATE_HOSTS": standin.host_port,
+            # A burst of 100 from one user is this test's point: the per-minute limit on
+            # generations (429) would answer most of it before the monthly limit is reached.
+            "RATE_LIMIT_GENERATIONS_PER_MINUTE": "0",
         }
     )
     return env
 
 
 @pytest.fixture
-def two_apps(tmp_path):
+def standin():
+    with StandIn(latency=0.3, image_size=256) as server:
+        yield server
+
+
+@pytest.fixture
+def two_apps(tmp_path, standin):
     """Two gunicorn processes on two loopback ports; yields their base URLs."""
     procs, urls, logs = [], [], []
     for n in range(2):
@@ -91,7 +102,7 @@ def two_apps(tmp_path):
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "bambi.wsgi", "-c", "gunicorn.conf.py"],
                 cwd=ROOT,
-                env=_app_env(port),
+                env=_app_env(port, standin),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -126,46 +137,45 @@ def two_apps(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_burst_across_two_processes_never_passes_the_monthly_limit(catalogue, two_apps):
-    with StandIn(latency=0.3, image_size=256) as standin:
-        Provider.objects.update(api_base_url=standin.url)
-        user = make_user(usage_count=49)
-        config = ApiConfiguration(
-            user=user, provider=catalogue["openai"], name="burst", key_hint=key_hint("sk-burst")
-        )
-        config.api_key = "sk-burst-good-key"
-        config.save()
-        model = ImageModel.objects.get(provider=catalogue["openai"], model_id="gpt-image-1.5")
+def test_a_burst_across_two_processes_never_passes_the_monthly_limit(catalogue, two_apps, standin):
+    Provider.objects.update(api_base_url=standin.url)
+    user = make_user(usage_count=49)
+    config = ApiConfiguration(
+        user=user, provider=catalogue["openai"], name="burst", key_hint=key_hint("sk-burst")
+    )
+    config.api_key = "sk-burst-good-key"
+    config.save()
+    model = ImageModel.objects.get(provider=catalogue["openai"], model_id="gpt-image-1.5")
 
-        client = Client()
-        client.force_login(user)
-        csrf = secrets.token_hex(16)  # Django accepts the unmasked secret as the header token
-        cookies = {
-            settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
-            settings.CSRF_COOKIE_NAME: csrf,
-        }
-        body = {
-            "configId": str(config.pk),
-            "prompt": "a fawn in the snow",
-            "parameters": {"modelId": str(model.pk), "count": 1, "size": "1024x1024"},
-        }
-        start = threading.Barrier(BURST)
+    client = Client()
+    client.force_login(user)
+    csrf = secrets.token_hex(16)  # Django accepts the unmasked secret as the header token
+    cookies = {
+        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
+        settings.CSRF_COOKIE_NAME: csrf,
+    }
+    body = {
+        "configId": str(config.pk),
+        "prompt": "a fawn in the snow",
+        "parameters": {"modelId": str(model.pk), "count": 1, "size": "1024x1024"},
+    }
+    start = threading.Barrier(BURST)
 
-        def fire(i: int) -> int:
-            base = two_apps[i % 2]
-            start.wait(timeout=30)  # all at once, half on each process
-            return requests.post(
-                f"{base}/api/generations/",
-                json=body,
-                cookies=cookies,
-                headers={"X-CSRFToken": csrf},
-                timeout=60,
-            ).status_code
+    def fire(i: int) -> int:
+        base = two_apps[i % 2]
+        start.wait(timeout=30)  # all at once, half on each process
+        return requests.post(
+            f"{base}/api/generations/",
+            json=body,
+            cookies=cookies,
+            headers={"X-CSRFToken": csrf},
+            timeout=60,
+        ).status_code
 
-        with ThreadPoolExecutor(BURST) as pool:
-            statuses = list(pool.map(fire, range(BURST)))
+    with ThreadPoolExecutor(BURST) as pool:
+        statuses = list(pool.map(fire, range(BURST)))
 
-        provider_calls = standin.count("openai.generate")
+    provider_calls = standin.count("openai.generate")
 
     assert [s for s in statuses if s >= 500] == []
     assert statuses.count(201) == 1

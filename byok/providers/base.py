@@ -28,6 +28,8 @@ from django.utils.translation import gettext
 
 from bambi import http
 from byok.providers.errors import (
+    AnswerTooLarge,
+    PrivateNetworkRefused,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
@@ -120,9 +122,17 @@ class ProviderAdapter:
         raise NotImplementedError
 
     def parse_response(
-        self, status: int, body: bytes, content_type: str | None
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        *,
+        max_images: int | None = None,
     ) -> GenerationOutput:
-        """The generation answer -> images, or raise a `ProviderError` subclass."""
+        """The generation answer -> images, or raise a `ProviderError` subclass.
+
+        `max_images` (the count asked for): images past it are neither decoded nor downloaded,
+        so a provider that answers 30 for n=1 costs one image's work and stores one."""
         raise NotImplementedError
 
     # --- shared flow -----------------------------------------------------------------------------
@@ -142,6 +152,13 @@ class ProviderAdapter:
                 json=prepared.json,
                 timeout=http.validate_timeout(),
             )
+        except http.PrivateAddressRefused:
+            return KeyCheck(
+                "unreachable",
+                "The provider's API address is on a private network; Bambi does not call it.",
+            )
+        except http.ResponseTooLarge:
+            return KeyCheck("unreachable", "The provider's answer was far larger than a key check.")
         except requests.Timeout:
             return KeyCheck("unreachable", "The provider did not answer in time.")
         except requests.RequestException:
@@ -168,17 +185,32 @@ class ProviderAdapter:
                 json=prepared.json,
                 timeout=http.generate_timeout(),
             )
+        except http.PrivateAddressRefused as exc:
+            raise PrivateNetworkRefused(
+                gettext(
+                    "The provider's API address is on a private network; Bambi does not call it."
+                )
+            ) from exc
+        except http.ResponseTooLarge as exc:
+            raise AnswerTooLarge() from exc
         except requests.Timeout as exc:
             raise ProviderTimeout() from exc
         except requests.RequestException as exc:
             raise ProviderUnavailable(gettext("The image provider could not be reached.")) from exc
+        max_images = max(int(options.get("count") or 1), 1)
         try:
-            return self.parse_response(
-                response.status_code, response.content, response.headers.get("Content-Type")
+            output = self.parse_response(
+                response.status_code,
+                response.content,
+                response.headers.get("Content-Type"),
+                max_images=max_images,
             )
         except ProviderError as exc:
             exc.scrub(key)
             raise
+        if len(output.images) > max_images:  # an adapter that did not stop early
+            output = GenerationOutput(output.images[:max_images], output.cost_usd, output.usage)
+        return output
 
 
 # --- helpers shared by the adapters --------------------------------------------------------------
@@ -247,6 +279,8 @@ def download_image(url: Any, *, revised_prompt: str | None = None) -> ProviderIm
         raise ProviderUnavailable(gettext("The provider sent an image without data."))
     try:
         data, content_type = http.download(url)
+    except http.PrivateImageAddress as exc:
+        raise PrivateNetworkRefused() from exc
     except http.DownloadError as exc:
         raise ProviderUnavailable(
             gettext("The generated image could not be downloaded: %(reason)s") % {"reason": exc}

@@ -115,3 +115,25 @@ class ProviderTimeout(ProviderError):
 
     http_status = 504
     default_message = gettext_noop("The image provider took too long to answer.")
+
+
+class RefusedByBambi(ProviderUnavailable):
+    """Bambi itself refused what the provider did (an address, an answer): the message is
+    Bambi's own sentence, not the provider's words."""
+
+
+class PrivateNetworkRefused(RefusedByBambi):
+    """Bambi refused to connect: the provider's base URL, or an image address it answered
+    with, is on a private network (see bambi.http's network guard). Nothing was sent there."""
+
+    default_message = gettext_noop(
+        "The provider sent an image address on a private network; Bambi did not fetch it."
+    )
+
+
+class AnswerTooLarge(RefusedByBambi):
+    """The provider's answer went past PROVIDER_MAX_RESPONSE_BYTES; it was not read further."""
+
+    default_message = gettext_noop(
+        "The provider's answer was larger than Bambi accepts, so it was not used."
+    )

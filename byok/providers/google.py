@@ -121,7 +121,12 @@ class GoogleAdapter(ProviderAdapter):
         return PreparedRequest("POST", url, self._headers(key), body)
 
     def parse_response(
-        self, status: int, body: bytes, content_type: str | None
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        *,
+        max_images: int | None = None,
     ) -> GenerationOutput:
         payload = load_json(body)
         if payload is None:
@@ -130,11 +135,11 @@ class GoogleAdapter(ProviderAdapter):
             raise _classify_error(status, payload)
         # The answer's shape says which API answered; parse_response does not get the model.
         if "candidates" in payload or "promptFeedback" in payload:
-            return _parse_generate_content(payload)
-        return _parse_predict(payload)
+            return _parse_generate_content(payload, max_images)
+        return _parse_predict(payload, max_images)
 
 
-def _parse_generate_content(payload: dict) -> GenerationOutput:
+def _parse_generate_content(payload: dict, max_images: int | None = None) -> GenerationOutput:
     usage = json_safe(payload.get("usageMetadata"))
     feedback = payload.get("promptFeedback")
     block_reason = feedback.get("blockReason") if isinstance(feedback, dict) else None
@@ -165,6 +170,8 @@ def _parse_generate_content(payload: dict) -> GenerationOutput:
                 continue  # "thinking" drafts are not the answer
             inline = part.get("inlineData")
             if isinstance(inline, dict) and inline.get("data"):
+                if max_images is not None and len(images) >= max_images:
+                    continue  # more than asked for: not decoded, not stored
                 data, _ = decode_b64(inline["data"])
                 images.append(
                     ProviderImage(data, sniff_mime(data) or text_of(inline.get("mimeType")))
@@ -182,7 +189,7 @@ def _parse_generate_content(payload: dict) -> GenerationOutput:
     )
 
 
-def _parse_predict(payload: dict) -> GenerationOutput:
+def _parse_predict(payload: dict, max_images: int | None = None) -> GenerationOutput:
     predictions = payload.get("predictions")
     if predictions is not None and not isinstance(predictions, list):
         raise ProviderUnavailable(
@@ -194,6 +201,8 @@ def _parse_predict(payload: dict) -> GenerationOutput:
         if not isinstance(prediction, dict):
             continue
         if prediction.get("bytesBase64Encoded"):
+            if max_images is not None and len(images) >= max_images:
+                continue  # more than asked for: not decoded, not stored
             data, _ = decode_b64(prediction["bytesBase64Encoded"])
             mime = sniff_mime(data) or text_of(prediction.get("mimeType"))
             images.append(ProviderImage(data, mime))

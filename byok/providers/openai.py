@@ -99,7 +99,12 @@ class OpenAIAdapter(ProviderAdapter):
         )
 
     def parse_response(
-        self, status: int, body: bytes, content_type: str | None
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        *,
+        max_images: int | None = None,
     ) -> GenerationOutput:
         payload = load_json(body)
         if payload is None:
@@ -115,6 +120,8 @@ class OpenAIAdapter(ProviderAdapter):
         declared_mime = _FORMAT_MIME.get(str(payload.get("output_format") or "").lower())
         images: list[ProviderImage] = []
         for item in items:
+            if max_images is not None and len(images) >= max_images:
+                break  # more than asked for: not decoded, not downloaded, not stored
             if not isinstance(item, dict):
                 raise ProviderUnavailable(gettext("The provider sent an unreadable image entry."))
             revised = text_of(item.get("revised_prompt"))

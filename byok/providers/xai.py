@@ -105,7 +105,12 @@ class XAIAdapter(ProviderAdapter):
         )
 
     def parse_response(
-        self, status: int, body: bytes, content_type: str | None
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        *,
+        max_images: int | None = None,
     ) -> GenerationOutput:
         payload = load_json(body)
         if payload is None:
@@ -119,6 +124,8 @@ class XAIAdapter(ProviderAdapter):
             )
         images: list[ProviderImage] = []
         for item in items:
+            if max_images is not None and len(images) >= max_images:
+                break  # more than asked for: not decoded, not downloaded, not stored
             if not isinstance(item, dict):
                 raise ProviderUnavailable(gettext("The provider sent an unreadable image entry."))
             if item.get("respect_moderation") is False:

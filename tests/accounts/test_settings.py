@@ -117,3 +117,22 @@ def test_production_static_pipeline_and_404_page_without_traceback(tmp_path):
     assert "CLEAN" in result.stdout
     assert "Page not found" in result.stdout
     assert re.search(r"/static/css/bambi\.[0-9a-f]{12}\.css", result.stdout)
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_no_private_host_is_allowed_unless_listed(debug, tmp_path):
+    env = {**PROD_ENV, "DEBUG": debug}
+    result = run_django(
+        "from django.conf import settings; print(repr(settings.PROVIDER_PRIVATE_HOSTS))",
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_malformed_private_host_stops_start_up_with_a_sentence(tmp_path):
+    env = {**PROD_ENV, "PROVIDER_PRIVATE_HOSTS": "localhost:8765,standin"}
+    result = run_django("print('started')", env, tmp_path)
+    assert result.returncode != 0
+    assert "PROVIDER_PRIVATE_HOSTS" in result.stderr and "standin" in result.stderr

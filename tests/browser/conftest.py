@@ -76,8 +76,10 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest.fixture
-def providers_on_standin(catalogue, standin) -> dict[str, Provider]:
-    """The seeded catalogue with every provider's `api_base_url` pointed at the stand-in."""
+def providers_on_standin(catalogue, standin, settings) -> dict[str, Provider]:
+    """The seeded catalogue with every provider's `api_base_url` pointed at the stand-in,
+    which Bambi may reach as an allowed private host (it listens on loopback)."""
+    settings.PROVIDER_PRIVATE_HOSTS = [standin.host_port]
     Provider.objects.update(api_base_url=standin.url)
     standin.reset()
     return {p.slug: p for p in Provider.objects.all()}

@@ -131,3 +131,81 @@ def test_provider_list_shows_base_url_and_activity(admin_client, providers):
     page = admin_client.get("/admin/byok/provider/").content.decode()
     for provider in Provider.objects.all():
         assert provider.api_base_url in page
+
+
+def _provider_form(provider, api_base_url: str) -> dict:
+    return {
+        "name": provider.name,
+        "slug": provider.slug,
+        "description": provider.description,
+        "website_url": provider.website_url,
+        "api_base_url": api_base_url,
+        "is_active": "on",
+        "models-TOTAL_FORMS": "0",
+        "models-INITIAL_FORMS": "0",
+        "models-MIN_NUM_FORMS": "0",
+        "models-MAX_NUM_FORMS": "1000",
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "http://localhost:6379",
+        "http://[::1]:8080",
+        "http://169.254.169.254/latest",
+        "http://10.0.0.5",
+        "http://0x7f000001:8080",
+    ],
+)
+def test_a_base_url_on_a_private_network_is_refused_with_a_reason(admin_client, providers, url):
+    provider = providers["openai"]
+    before = provider.api_base_url
+
+    response = admin_client.post(
+        f"/admin/byok/provider/{provider.pk}/change/", _provider_form(provider, url)
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    errors = str(response.context["adminform"].form.errors.get("api_base_url"))
+    assert "private network" in errors or "valid URL" in errors, errors
+    provider.refresh_from_db()
+    assert provider.api_base_url == before
+
+
+def test_the_refusal_names_the_setting_that_lets_a_stand_in_through(admin_client, providers):
+    provider = providers["openai"]
+
+    response = admin_client.post(
+        f"/admin/byok/provider/{provider.pk}/change/",
+        _provider_form(provider, "http://127.0.0.1:8765"),
+    )
+
+    errors = str(response.context["adminform"].form.errors["api_base_url"])
+    assert "127.0.0.1" in errors and "PROVIDER_PRIVATE_HOSTS" in errors
+    assert "127.0.0.1:8765" in errors
+
+
+def test_an_allowed_stand_in_and_an_unresolved_name_are_accepted(admin_client, providers, settings):
+    provider = providers["openai"]
+    settings.PROVIDER_PRIVATE_HOSTS = ["127.0.0.1:8765"]
+
+    # A name this machine cannot resolve now is accepted: every call checks it again.
+    for url in ("http://127.0.0.1:8765", "https://api.provider.invalid"):
+        response = admin_client.post(
+            f"/admin/byok/provider/{provider.pk}/change/", _provider_form(provider, url)
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        provider.refresh_from_db()
+        assert provider.api_base_url == url
+
+
+def test_credentials_or_a_query_in_the_base_url_are_refused(admin_client, providers):
+    provider = providers["openai"]
+    for url in ("https://user:pass@api.openai.com", "https://api.openai.com/?key=x"):
+        response = admin_client.post(
+            f"/admin/byok/provider/{provider.pk}/change/", _provider_form(provider, url)
+        )
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["api_base_url"]

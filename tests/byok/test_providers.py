@@ -181,6 +181,14 @@ def standin():
         yield server
 
 
+@pytest.fixture(autouse=True)
+def _standin_reachable(request, settings):
+    """The stand-in listens on loopback: Bambi reaches it only as an allowed private host."""
+    if "standin" in request.fixturenames:
+        standin = request.getfixturevalue("standin")
+        settings.PROVIDER_PRIVATE_HOSTS = [*settings.PROVIDER_PRIVATE_HOSTS, standin.host_port]
+
+
 # (slug, model, good key, options)
 CASES = [
     ("openai", "gpt-image-1", "sk-standin-good-key-1", {"size": "1024x1024", "quality": "low"}),
@@ -249,8 +257,9 @@ def test_imagen_sample_count_reaches_the_standin(standin):
     assert sent[0].key == "AIza-standin-good-key"
 
 
-def test_unreachable_provider_is_unreachable_not_invalid():
+def test_unreachable_provider_is_unreachable_not_invalid(settings):
     # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    settings.PROVIDER_PRIVATE_HOSTS = ["127.0.0.1:9"]
     adapter = get_provider("openai", "http://127.0.0.1:9")
 
     assert adapter.validate_key("sk-anything-at-all").status == "unreachable"

@@ -157,8 +157,10 @@ def _fire(user, body: dict, n: int) -> list[int]:
 
 
 @pytest.fixture
-def standin():
+def standin(settings):
     with StandIn(latency=0.3, image_size=64) as server:
+        # Loopback: reachable only as an allowed private host (bambi.http's network guard).
+        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
         yield server
 
 

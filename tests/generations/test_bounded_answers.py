@@ -1,0 +1,168 @@
+"""Bounded provider answers: a provider (or anything answering in its place) cannot make Bambi
+read an unbounded body, keep more images than asked for, or decode a decompression bomb.
+
+The provider is the loopback stand-in speaking the real wire formats, or `responses` for the
+answers no stand-in would send (a gzip bomb)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+
+import pytest
+import requests
+
+from accounts.models import User
+from bambi import http
+from byok.models import ImageModel, Provider
+from byok.providers import get_provider
+from byok.providers.errors import AnswerTooLarge
+from generations import storage
+from generations.models import Image, ImageGeneration
+from tests.generations.conftest import make_configuration, media_files
+from tests.images import huge_png, png_bytes
+from tests.standin import StandIn
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def standin(settings, catalogue):
+    with StandIn(latency=0.0, image_size=64) as server:
+        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
+        Provider.objects.update(api_base_url=server.url)
+        yield server
+
+
+def _generate(client, user, slug: str, model_id: str, **parameters):
+    configuration = make_configuration(user, Provider.objects.get(slug=slug))
+    model = ImageModel.objects.get(provider__slug=slug, model_id=model_id)
+    client.force_login(user)
+    return client.post(
+        "/api/generations/",
+        {
+            "configId": str(configuration.pk),
+            "prompt": "a fawn",
+            "parameters": {"modelId": str(model.pk), "count": 1, **parameters},
+        },
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("slug", "model_id", "parameters"),
+    [
+        ("openai", "gpt-image-1.5", {"size": "1024x1024"}),
+        ("xai", "grok-imagine-image", {}),
+        ("google", "imagen-4.0-generate-001", {}),
+    ],
+)
+def test_thirty_images_for_one_asked_stores_one(client, user, standin, slug, model_id, parameters):
+    standin.answer_count = 30
+    standin.answer_image = png_bytes(64, 64)
+
+    response = _generate(client, user, slug, model_id, **parameters)
+
+    assert response.status_code == 201, response.content
+    assert len(response.json()["data"]["images"]) == 1
+    assert Image.objects.count() == 1
+    assert len(media_files()) == 1
+
+
+def test_thirty_image_urls_for_one_asked_download_one(client, user, standin):
+    standin.answer_count = 30
+    standin.answer_url = standin.publish(png_bytes(32, 32), "image/png")
+
+    response = _generate(client, user, "openai", "gpt-image-1.5", size="1024x1024")
+
+    assert response.status_code == 201, response.content
+    assert standin.count("file") == 1  # the other 29 were never fetched
+    assert Image.objects.count() == 1
+
+
+def test_a_decompression_bomb_is_refused_before_any_decoding(client, user, standin):
+    standin.answer_image = huge_png(9400, 9400)  # ~100 KB on the wire, 88 MP decoded
+
+    response = _generate(client, user, "openai", "gpt-image-1.5", size="1024x1024")
+
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert "9400×9400" in error and "64 megapixels" in error
+    assert ImageGeneration.objects.get(user=user).status == ImageGeneration.Status.FAILED
+    assert User.objects.get(pk=user.pk).usage_count == 0
+    assert not Image.objects.exists()
+    assert media_files() == []  # no image, no thumbnail
+
+
+def test_the_pixel_check_reads_only_the_header():
+    bomb = huge_png(9400, 9400)
+
+    started = time.monotonic()
+    with pytest.raises(storage.ImageTooLarge):
+        storage.decode(bomb)
+    with pytest.raises(storage.ImageTooLarge):
+        storage.make_thumbnail(bomb)  # a file stored before the limit existed
+    assert time.monotonic() - started < 1.0
+
+
+def test_the_pixel_limit_is_a_setting(settings):
+    settings.IMAGE_MAX_PIXELS = 32 * 32
+
+    assert storage.decode(png_bytes(32, 32)).width == 32
+    with pytest.raises(storage.ImageTooLarge):
+        storage.decode(png_bytes(33, 32))
+
+
+def test_an_answer_past_the_byte_cap_is_not_read_further(client, user, standin, settings):
+    settings.PROVIDER_MAX_RESPONSE_BYTES = 50_000  # the stand-in's 1024² PNG is ~1 MB
+    response = _generate(client, user, "openai", "gpt-image-1.5", size="1024x1024")
+
+    assert response.status_code == 502
+    assert "larger than Bambi accepts" in response.json()["error"]
+    assert User.objects.get(pk=user.pk).usage_count == 0
+    assert media_files() == []
+
+
+def test_a_gzip_bomb_is_counted_after_decompression(mocked, settings):
+    url = "https://api.example.com/v1/images/generations"
+    inflated = json.dumps({"data": [{"b64_json": "A" * 5_000_000}]}).encode()
+    mocked.post(
+        url,
+        body=gzip.compress(inflated, compresslevel=9),  # ~10 KB on the wire
+        headers={"Content-Encoding": "gzip"},
+        content_type="application/json",
+    )
+
+    with pytest.raises(http.ResponseTooLarge):
+        http.request("POST", url, json={}, max_bytes=1_000_000)
+
+
+def test_the_adapter_turns_an_oversized_answer_into_a_provider_failure(mocked, settings):
+    settings.PROVIDER_MAX_RESPONSE_BYTES = 1_000
+    mocked.post(
+        "https://api.example.com/v1/images/generations",
+        json={"data": [{"b64_json": "A" * 5_000}]},
+    )
+    adapter = get_provider("openai", "https://api.example.com")
+
+    with pytest.raises(AnswerTooLarge):
+        adapter.generate(key="sk-x", model_id="gpt-image-1.5", prompt="p", options={})
+
+
+def test_a_key_check_answer_past_the_cap_is_unreachable_not_valid(mocked, settings):
+    settings.PROVIDER_MAX_RESPONSE_BYTES = 1_000
+    mocked.get("https://api.example.com/v1/models", json={"data": ["m" * 5_000]})
+
+    check = get_provider("openai", "https://api.example.com").validate_key("sk-x")
+
+    assert check.status == "unreachable"
+
+
+def test_request_hands_back_the_body_it_read(mocked):
+    mocked.get("https://api.example.com/v1/models", json={"data": []})
+
+    response = http.request("GET", "https://api.example.com/v1/models")
+
+    assert response.json() == {"data": []}
+    assert isinstance(response, requests.Response)
