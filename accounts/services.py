@@ -8,18 +8,11 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.models import SecurityEvent, User
+from bambi.client_ip import client_ip
 
 # Other apps register cleanups that must run when an account goes (e.g. removing image
 # files from storage); each is called with the user before the rows are deleted.
 ACCOUNT_DELETION_HOOKS: list[Callable[[User], None]] = []
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    # REMOTE_ADDR is the proxy's address behind a load balancer; gunicorn is configured to
-    # trust the proxy's forwarded header (see gunicorn.conf.py), so REMOTE_ADDR is right there.
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def security_event_record(
