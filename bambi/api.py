@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 
+from bambi.ratelimit import RateLimitExceeded, with_retry_after
 from billing.plans import PlanLimitReached
 
 
@@ -79,6 +80,8 @@ def api_view(methods: Iterable[str]) -> Callable:
                 return fail(_("Not found."), 404)
             except PlanLimitReached as exc:
                 return fail(str(exc), 403)
+            except RateLimitExceeded as exc:
+                return with_retry_after(fail(exc.message, 429), exc)
             except PermissionDenied:
                 return fail(_("You are not allowed to do this."), 403)
             except ValidationError as exc:

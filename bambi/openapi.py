@@ -61,7 +61,7 @@ COMMON_WRITE = {
 
 PROVIDER_ERRORS = {
     "422": _response_ref("ProviderRefused"),
-    "429": _response_ref("ProviderRateLimited"),
+    "429": _response_ref("TooManyRequests"),
     "502": _response_ref("ProviderFailed"),
     "504": _response_ref("ProviderTimedOut"),
 }
@@ -356,11 +356,26 @@ RESPONSES = {
         "NotFound": "Missing, or not the user's.",
         "MethodNotAllowed": "This method is not allowed here (see the Allow header).",
         "ProviderRefused": "The provider refused the prompt; the sentence carries its reason.",
-        "ProviderRateLimited": "The provider rate-limits the key, or its account is out of credit.",
         "ProviderFailed": "The provider failed or could not be reached.",
         "ProviderTimedOut": "The provider did not answer in time.",
         "BillingUnavailable": "Billing is not configured on this server, or Stripe failed.",
     }.items()
+}
+RESPONSES["TooManyRequests"] = {
+    "description": (
+        "Bambi's own rate limit refused the request before any provider call (key checks: 10 "
+        "a minute and 100 a day per user, 30 a minute per address; generations: 30 a minute "
+        "per user; see README), with Retry-After; or the provider rate-limits the key or its "
+        "account is out of credit."
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait; sent when Bambi's own limit refused the request.",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "content": ERROR_JSON,
 }
 
 
@@ -471,7 +486,8 @@ PATHS: dict[str, Any] = {
                 "With `providerId` and `apiKey`: check a key without storing it. With "
                 "`configId`: check a stored key again and record the answer on it. A refused "
                 "key is a 200 with `isValid: false` and the provider's reason; a provider "
-                "that cannot be reached is a 502/504."
+                "that cannot be reached is a 502/504. Checks are rate-limited per user and "
+                "per address (429 with Retry-After; the provider is not asked)."
             ),
             extra={**NOT_FOUND, **PROVIDER_ERRORS},
             tag="keys",

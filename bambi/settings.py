@@ -277,6 +277,17 @@ for _entry in PROVIDER_PRIVATE_HOSTS:
             "localhost:8765 or [::1]:8765."
         ) from None
 
+# --- rate limits (bambi.ratelimit; counted in CACHES["default"], shared with CACHE_URL) ---------
+# Key checks ask a provider whether a key works: from Bambi's address, a stolen-key tester's
+# dream. Per user and per client address; 0 turns a limit off.
+RATE_LIMIT_KEY_CHECKS_PER_MINUTE = env.int("RATE_LIMIT_KEY_CHECKS_PER_MINUTE", default=10)
+RATE_LIMIT_KEY_CHECKS_PER_DAY = env.int("RATE_LIMIT_KEY_CHECKS_PER_DAY", default=100)
+RATE_LIMIT_KEY_CHECKS_PER_IP_PER_MINUTE = env.int(
+    "RATE_LIMIT_KEY_CHECKS_PER_IP_PER_MINUTE", default=30
+)
+# Premium is unlimited per month, not per second.
+RATE_LIMIT_GENERATIONS_PER_MINUTE = env.int("RATE_LIMIT_GENERATIONS_PER_MINUTE", default=30)
+
 # --- security ------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

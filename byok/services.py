@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import SecurityEvent
 from accounts.services import security_event_record
+from bambi.ratelimit import key_check_allowed
 from billing.plans import Plan, PlanLimitReached, plan_for
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, Provider
@@ -91,10 +92,17 @@ def scrub_reason(reason: str | None, key: str | None = None) -> str | None:
     return reason[:500]
 
 
-def key_check(*, provider: Provider, key: str) -> KeyCheckResult:
+def key_check(
+    *, provider: Provider, key: str, user, request: HttpRequest | None = None
+) -> KeyCheckResult:
     """Ask the provider (at the row's `api_base_url`) whether `key` works. Never raises for
-    an answer of the provider or a network failure: those become invalid / unreachable."""
+    an answer of the provider or a network failure: those become invalid / unreachable.
+
+    Counted against the key-check rate limits of `user` and of the client first: over them,
+    RateLimitExceeded is raised and the provider is not asked (bambi.ratelimit)."""
     from byok.providers import get_provider
+
+    key_check_allowed(user=user, request=request)
 
     adapter = get_provider(provider.slug, provider.api_base_url)
     check = adapter.validate_key(key)
@@ -195,11 +203,12 @@ def api_configuration_create(
     """Check `api_key` with the provider, then store it encrypted.
 
     Raises PlanLimitReached when the plan allows no more keys (before asking the provider),
-    KeyNotAccepted when the provider refuses the key or cannot be asked. Nothing is stored
-    in either case."""
+    RateLimitExceeded when the user or client checked too many keys lately (nor is the
+    provider asked), KeyNotAccepted when the provider refuses the key or cannot be asked.
+    Nothing is stored in any case."""
     api_key = api_key.strip()
     _check_plan_limit(user)
-    check = key_check(provider=provider, key=api_key)
+    check = key_check(provider=provider, key=api_key, user=user, request=request)
     if not check.is_valid:
         security_event_record(
             kind=SecurityEvent.Kind.KEY_VALIDATED,
@@ -264,7 +273,7 @@ def api_configuration_replace_key(
     one. KeyNotAccepted when refused or not checkable: the old key stays as it was."""
     api_key = api_key.strip()
     provider = configuration.provider
-    check = key_check(provider=provider, key=api_key)
+    check = key_check(provider=provider, key=api_key, user=configuration.user, request=request)
     if not check.is_valid:
         security_event_record(
             kind=SecurityEvent.Kind.KEY_VALIDATED,
@@ -324,7 +333,12 @@ def api_configuration_revalidate(
 
     valid / invalid update `is_valid` and `last_validated_at`; unreachable changes nothing on
     the configuration (the key is not known to be bad) and is returned with its status."""
-    check = key_check(provider=configuration.provider, key=configuration.api_key)
+    check = key_check(
+        provider=configuration.provider,
+        key=configuration.api_key,
+        user=configuration.user,
+        request=request,
+    )
     with transaction.atomic():
         if check.status in ("valid", "invalid"):
             configuration.is_valid = check.is_valid
@@ -357,7 +371,7 @@ def api_key_validate(
 ) -> KeyCheckResult:
     """Check a key without storing it (POST /api/validate-api-key/). Recorded in the audit log
     so that using Bambi to test many keys leaves a trace."""
-    check = key_check(provider=provider, key=api_key.strip())
+    check = key_check(provider=provider, key=api_key.strip(), user=user, request=request)
     security_event_record(
         kind=SecurityEvent.Kind.KEY_VALIDATED,
         user=user,

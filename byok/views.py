@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bambi.ratelimit import RateLimitExceeded, with_retry_after
 from billing.plans import PlanLimitReached, plan_for
 from byok import services
 from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm
@@ -60,6 +61,9 @@ def keys(request: HttpRequest) -> HttpResponse:
         limit = plan_for(request.user).configurations or 0
         form.add_error(None, services.plan_limit_sentence(limit, with_url=False))
         return _keys_page(request, form, status=403)
+    except RateLimitExceeded as exc:
+        form.add_error(None, exc.message)
+        return with_retry_after(_keys_page(request, form, status=429), exc)
     except services.KeyNotAccepted as exc:
         form.add_error("api_key", exc.message)
         return _keys_page(request, form, status=exc.status)
@@ -117,6 +121,11 @@ def key_replace(request: HttpRequest, pk) -> HttpResponse:
         services.api_configuration_replace_key(
             configuration=configuration, api_key=form.cleaned_data["api_key"], request=request
         )
+    except RateLimitExceeded as exc:
+        form.add_error(None, exc.message)
+        return with_retry_after(
+            _edit_page(request, configuration, replace_form=form, status=429), exc
+        )
     except services.KeyNotAccepted as exc:
         form.add_error("api_key", exc.message)
         configuration.refresh_from_db()
@@ -132,7 +141,11 @@ def key_replace(request: HttpRequest, pk) -> HttpResponse:
 @require_POST
 def key_validate(request: HttpRequest, pk) -> HttpResponse:
     configuration = api_configuration_get(user=request.user, pk=pk)
-    check = services.api_configuration_revalidate(configuration=configuration, request=request)
+    try:
+        check = services.api_configuration_revalidate(configuration=configuration, request=request)
+    except RateLimitExceeded as exc:
+        messages.error(request, exc.message)
+        return with_retry_after(_keys_page(request, ApiConfigurationCreateForm(), 429), exc)
     sentence = services.revalidation_message(check, configuration)
     if check.is_valid:
         messages.success(request, sentence)

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from bambi.api import form_errors_sentence
 from bambi.http import redact
+from bambi.ratelimit import generation_allowed
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration
 from byok.providers import get_provider
@@ -175,7 +176,8 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
     """Generate images with one of the user's keys and keep them in their gallery.
 
     Returns the completed generation. Raises ValidationError (bad input, nothing stored, no
-    quota used), Http404 (the key is not the user's), PlanLimitReached (quota used up) or
+    quota used), Http404 (the key is not the user's), RateLimitExceeded (too many generations
+    this minute; nothing stored), PlanLimitReached (quota used up) or
     GenerationFailed (the provider failed: the generation is stored as failed, quota refunded).
     """
     cleaned = generation_validate(
@@ -186,6 +188,7 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
     options: dict = cleaned["options"]
     provider = configuration.provider
 
+    generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
     reservation = quota_reserve(user=user)
     try:
         generation = ImageGeneration.objects.create(

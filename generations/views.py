@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bambi.ratelimit import RateLimitExceeded, with_retry_after
 from billing.plans import PlanLimitReached, plan_for
 from byok.models import ApiConfiguration, ImageModel
 from generations import services, storage
@@ -132,6 +133,7 @@ def generate(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(request.POST, user=request.user)
     failure = None
     status = 400
+    retry_after = None
     if form.is_valid():
         parameters = {name: request.POST.get(name) or None for name in FORM_OPTION_FIELDS}
         parameters["model"] = request.POST.get("model")
@@ -148,13 +150,18 @@ def generate(request: HttpRequest) -> HttpResponse:
         except PlanLimitReached as exc:
             failure = {"message": str(exc), "plan_limit": True}
             status = 403
+        except RateLimitExceeded as exc:
+            failure = {"message": exc.message}
+            status = 429
+            retry_after = exc
         except ValidationError as exc:
             failure = {"message": " ".join(exc.messages)}
         else:
             return redirect("generation_detail", pk=generation.pk)
     context = _generate_context(request, form)
     context["failure"] = failure
-    return render(request, "generations/generate.html", context, status=status)
+    response = render(request, "generations/generate.html", context, status=status)
+    return with_retry_after(response, retry_after) if retry_after else response
 
 
 def rerun_url(generation: ImageGeneration) -> str:
