@@ -400,6 +400,23 @@ def download(
         raise DownloadError(gettext("The image host could not be reached.")) from exc
 
 
+# --- Stripe ---------------------------------------------------------------------------------------
+
+
+def stripe_http_client():
+    """The HTTP client of every Stripe call (stripe-python's global one, which dj-stripe uses
+    too): explicit (connect, read) timeouts instead of the library's 80 s. Retries are
+    stripe.max_network_retries (STRIPE_MAX_NETWORK_RETRIES), set beside it in billing.apps."""
+    import stripe
+
+    return stripe.RequestsClient(
+        timeout=(
+            float(_setting("STRIPE_CONNECT_TIMEOUT", 2.0)),
+            float(_setting("STRIPE_READ_TIMEOUT", 5.0)),
+        )
+    )
+
+
 # --- redaction -----------------------------------------------------------------------------------
 
 REDACTED = "[REDACTED]"

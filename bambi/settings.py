@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: nothing may read the request's headers before dj-stripe's test header is dropped.
+    "billing.middleware.StripeWebhookTestHeaderGuard",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -252,6 +254,16 @@ else:
     STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY
 if STRIPE_API_BASE:
     STRIPE_API_HOST = STRIPE_API_BASE.rstrip("/")
+# Stripe calls (Checkout, Portal, dj-stripe's syncs) give up quickly: a Stripe outage answers
+# 502 within (connect + read) × (retries + 1) + ~0.5 s of back-off, 14.5 s with these defaults,
+# instead of stripe-python's 80 s per attempt. Retries are safe: stripe-python sends an
+# idempotency key with each POST.
+STRIPE_CONNECT_TIMEOUT = env.float("STRIPE_CONNECT_TIMEOUT", default=2.0)
+STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=5.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+# dj-stripe's `X-Djstripe-Webhook-Secret` shortcut (DEBUG only) lets a request name its own
+# signing secret; refused unless this is set (billing.middleware).
+STRIPE_WEBHOOK_TEST_HEADER = env.bool("STRIPE_WEBHOOK_TEST_HEADER", default=False)
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 DJSTRIPE_SUBSCRIBER_MODEL = "accounts.User"

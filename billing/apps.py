@@ -19,8 +19,10 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         import stripe
+        from django.conf import settings
 
         from accounts.services import ACCOUNT_DELETION_HOOKS
+        from bambi.http import stripe_http_client
         from billing import webhooks  # noqa: F401  (connects the Stripe event handlers)
         from billing.services import subscriptions_cancel_for_deleted_account
 
@@ -30,6 +32,9 @@ class BillingConfig(AppConfig):
 
         # Otherwise the library writes telemetry files under ~/.config/stripe.
         stripe.enable_telemetry = False
+        # Bounded calls: Stripe down is a 502 in seconds, not minutes (settings, "Stripe").
+        stripe.default_http_client = stripe_http_client()
+        stripe.max_network_retries = settings.STRIPE_MAX_NETWORK_RETRIES
         # Sent per app that has models; billing has none, so listen to dj-stripe's (its
         # tables exist by then).
         post_migrate.connect(

@@ -3,7 +3,12 @@ and from the JSON API, with the Stripe API answered by the stand-in."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import pytest
+import stripe
 from djstripe.models import Customer, IdempotencyKey
 
 from accounts.models import SecurityEvent
@@ -205,3 +210,48 @@ def test_cancelled_checkout_says_nothing_was_charged(logged_in, stripe_api):
 def test_checkout_writes_no_security_event_by_itself(logged_in, user, stripe_api):
     logged_in.post(CHECKOUT_API)
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PLAN_CHANGED).exists()
+
+
+class SilentStripe:
+    """A TCP server on loopback that accepts connections and never answers: Stripe hanging."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)  # held open, never answered
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+def test_stripe_not_answering_is_a_502_in_under_15_seconds(
+    logged_in, stripe_keys, monkeypatch, settings
+):
+    silent = SilentStripe()
+    monkeypatch.setattr(stripe, "api_base", silent.url)
+    # The suite's fixture turns retries off; this test runs with the production settings.
+    monkeypatch.setattr(stripe, "max_network_retries", settings.STRIPE_MAX_NETWORK_RETRIES)
+    try:
+        started = time.monotonic()
+        response = logged_in.post(CHECKOUT_API)
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+
+    assert response.status_code == 502
+    assert "Nothing was charged" in response.json()["error"]
+    assert elapsed < 15
+    # One attempt and the bounded retries, each given up after the read timeout.
+    assert len(silent.connections) == 1 + settings.STRIPE_MAX_NETWORK_RETRIES
+    assert not Customer.objects.exists()

@@ -279,3 +279,47 @@ def test_event_types_bambi_does_not_use_are_acknowledged(
     assert response.status_code == 200
     assert WebhookEventTrigger.objects.get().processed
     assert plan_for(user) == FREE
+
+
+# --- dj-stripe's test-secret header --------------------------------------------------------------
+
+FORGED_SECRET = "whsec_attackerChosenSecret00000000000000"
+
+
+def _forged(client, endpoint, event):
+    """An event signed with a secret of the sender's choice, named in dj-stripe's header."""
+    payload = json.dumps(event)
+    return client.post(
+        f"/stripe/webhook/{endpoint.djstripe_uuid}/",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload, secret=FORGED_SECRET),
+        HTTP_X_DJSTRIPE_WEBHOOK_SECRET=FORGED_SECRET,
+    )
+
+
+def test_the_test_secret_header_is_refused_even_with_debug_on(
+    client, endpoint, stripe_api, user, settings
+):
+    settings.DEBUG = True  # dj-stripe honours the header only with DEBUG on
+    event = make_event("checkout.session.completed", stripe_api.checkout_session)
+
+    response = _forged(client, endpoint, event)
+
+    assert response.status_code == 400
+    assert not Event.objects.exists()
+    assert plan_for(user) == FREE
+    assert len(stripe_api.rsps.calls) == 0
+
+
+def test_the_test_secret_header_works_when_explicitly_allowed(
+    client, endpoint, stripe_api, user, settings
+):
+    settings.DEBUG = True
+    settings.STRIPE_WEBHOOK_TEST_HEADER = True
+    event = make_event("checkout.session.completed", stripe_api.checkout_session)
+
+    response = _forged(client, endpoint, event)
+
+    assert response.status_code == 200
+    assert plan_for(user) == PREMIUM
