@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.github",
     "djstripe",
+    "csp",
     "accounts",
     "byok",
     "generations",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     # First: nothing may read the request's headers before dj-stripe's test header is dropped.
     "billing.middleware.StripeWebhookTestHeaderGuard",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -301,6 +305,50 @@ RATE_LIMIT_KEY_CHECKS_PER_IP_PER_MINUTE = env.int(
 RATE_LIMIT_GENERATIONS_PER_MINUTE = env.int("RATE_LIMIT_GENERATIONS_PER_MINUTE", default=30)
 
 # --- security ------------------------------------------------------------------------------------
+# Content-Security-Policy on every response (django-csp): scripts, styles, fonts and fetches
+# from this site only, no inline script or style anywhere (templates/ has none; the admin and
+# dj-stripe pages that had some are overridden in templates/admin/ and templates/djstripe/),
+# images also as data: and blob: URLs, no framing. Forms may post here, and be redirected to
+# Stripe's Checkout/Portal and the OAuth providers' consent pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [
+            SELF,
+            "https://checkout.stripe.com",
+            "https://billing.stripe.com",
+            "https://accounts.google.com",
+            "https://github.com",
+        ],
+    }
+}
+# Powerful browser features Bambi never uses are off for its pages and anything they embed.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+    )
+}
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

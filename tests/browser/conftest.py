@@ -95,13 +95,32 @@ def context(browser, live_server) -> Iterator[BrowserContext]:
     ctx.close()
 
 
+CSP_MARKERS = ("Content Security Policy", "Content-Security-Policy")
+
+
+def watch_csp(page: Page) -> list[str]:
+    """Collect every Content-Security-Policy violation Chromium reports on `page` (it logs each
+    one to the console: "Refused to apply inline style because it violates…")."""
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if any(marker in message.text for marker in CSP_MARKERS):
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return violations
+
+
 @pytest.fixture
-def page(context) -> Page:
+def page(context) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors  # type: ignore[attr-defined]  # read by tests: no JS errors
-    return page
+    page.csp_violations = watch_csp(page)  # type: ignore[attr-defined]
+    yield page
+    # Every browser test fails on a CSP violation, whether or not it looked for one.
+    assert page.csp_violations == [], "\n".join(page.csp_violations)  # type: ignore[attr-defined]
 
 
 def shot(page: Page, name: str) -> Path:

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from byok.models import ApiConfiguration
 from generations.models import Image, ImageGeneration
-from tests.browser.conftest import PHONE, log_in, shot
+from tests.browser.conftest import PHONE, log_in, shot, watch_csp
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -79,12 +79,14 @@ def test_sign_up_confirm_log_in_add_key_generate_download_delete_bill_log_out(
     assert link.startswith(live_server.url)
     mail_context = browser.new_context(base_url=live_server.url)
     mail_page = mail_context.new_page()
+    mail_csp = watch_csp(mail_page)
     mail_page.goto(link)
     shot(mail_page, "04-confirm-email")
     mail_page.get_by_role("button", name=re.compile("confirm", re.I)).click()
     mail_page.wait_for_url(re.compile(r"/accounts/login/|/dashboard/"))
     shot(mail_page, "05-after-confirmation")
     mail_context.close()
+    assert mail_csp == []
 
     # --- log in ------------------------------------------------------------------------------
     page.goto("/accounts/login/")
@@ -230,6 +232,7 @@ def test_every_dashboard_page_fits_a_phone_screen(
         base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
     )
     page = context.new_page()
+    csp = watch_csp(page)
     try:
         log_in(page, member.email)
         for name, path in [
@@ -251,3 +254,4 @@ def test_every_dashboard_page_fits_a_phone_screen(
         shot(page, "30-phone-landing")
     finally:
         context.close()
+    assert csp == []
