@@ -8,8 +8,10 @@ succeeds, the others are told the plan's limit is reached, and nothing is lost o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -51,7 +53,7 @@ def _database_url() -> str:
     )
 
 
-def _app_env(port: int, standin: StandIn) -> dict[str, str]:
+def _app_env(port: int, standin: StandIn | None, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BAMBI_TESTING", "DATABASE_URL")}
     env.update(
         {
@@ -74,13 +76,15 @@ def _app_env(port: int, standin: StandIn) -> dict[str, str]:
             "GUNICORN_THREADS": "32",
             "GUNICORN_ACCESS_LOG": "",
             "LOG_LEVEL": "WARNING",
-            # The stand-in listens on loopback: allowed through the network guard by name.
-            "PROVIDER_PRIVATE_HOSTS": standin.host_port,
             # A burst of 100 from one user is this test's point: the per-minute limit on
             # generations (429) would answer most of it before the monthly limit is reached.
             "RATE_LIMIT_GENERATIONS_PER_MINUTE": "0",
         }
     )
+    if standin is not None:
+        # The stand-in listens on loopback: allowed through the network guard by name.
+        env["PROVIDER_PRIVATE_HOSTS"] = standin.host_port
+    env.update(extra)
     return env
 
 
@@ -93,6 +97,13 @@ def standin():
 @pytest.fixture
 def two_apps(tmp_path, standin):
     """Two gunicorn processes on two loopback ports; yields their base URLs."""
+    with two_app_processes(tmp_path, standin, {}) as urls:
+        yield urls
+
+
+@contextlib.contextmanager
+def two_app_processes(tmp_path, standin: StandIn, extra: dict[str, str]):
+    """Start two gunicorn processes with `extra` in their environment; their base URLs."""
     procs, urls, logs = [], [], []
     for n in range(2):
         port = _free_port()
@@ -102,7 +113,7 @@ def two_apps(tmp_path, standin):
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "bambi.wsgi", "-c", "gunicorn.conf.py"],
                 cwd=ROOT,
-                env=_app_env(port, standin),
+                env=_app_env(port, standin, extra),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -194,3 +205,144 @@ def test_a_burst_across_two_processes_never_passes_the_monthly_limit(catalogue, 
     assert images[0].thumbnail_path
     assert on_disk == {images[0].storage_path}  # the file is there, and nothing else: no orphan
     assert (media / images[0].storage_path).stat().st_size == images[0].bytes
+
+
+# --- the shared cache: Redis ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A private redis-server on a loopback port for this test session (Debian's package,
+    installed by scripts/test), with nothing persisted to disk."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed; scripts/test installs Debian's redis-server")
+    import redis
+
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    log = open(workdir / "redis.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                redis.Redis.from_url(url, socket_timeout=1).ping()
+                break
+            except redis.RedisError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        f"redis-server did not start: {(workdir / 'redis.log').read_text()}"
+                    )
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _session_cookies(user) -> tuple[dict, dict]:
+    client = Client()
+    client.force_login(user)
+    csrf = secrets.token_hex(16)
+    cookies = {
+        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
+        settings.CSRF_COOKIE_NAME: csrf,
+    }
+    return cookies, {"X-CSRFToken": csrf}
+
+
+def _redis_keys(url: str) -> list[bytes]:
+    import redis
+
+    return redis.Redis.from_url(url).keys("*")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_key_check_limits_are_shared_by_two_processes_through_redis(
+    catalogue, standin, redis_url, tmp_path
+):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    Provider.objects.update(api_base_url=standin.url)
+    openai = Provider.objects.get(slug="openai")
+    cookies, headers = _session_cookies(make_user())
+
+    with two_app_processes(tmp_path, standin, {"CACHE_URL": redis_url}) as apps:
+        statuses = [
+            requests.post(
+                f"{apps[n % 2]}/api/validate-api-key/",  # alternating between the processes
+                json={"providerId": str(openai.pk), "apiKey": f"sk-stolen-{n:03d}-abcdefgh"},
+                cookies=cookies,
+                headers=headers,
+                timeout=30,
+            )
+            for n in range(12)
+        ]
+
+    assert [r.status_code for r in statuses] == [200] * 10 + [429, 429]
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in statuses[10:])
+    assert standin.count("openai.models") == 10  # 10 a minute per user, for both processes
+    assert any(b"bambi:rl:key-check-user" in key for key in _redis_keys(redis_url))
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> str:
+    """STATIC_ROOT after `collectstatic` with DEBUG off: pages (not the API) need whitenoise's
+    manifest, as in production's release step."""
+    root = tmp_path_factory.mktemp("static")
+    env = _app_env(0, None, {"STATIC_ROOT": str(root)})
+    env["DATABASE_URL"] = "sqlite:///unused.sqlite3"  # collectstatic reads no database
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return str(root)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_lockouts_are_shared_by_two_processes_through_redis(
+    catalogue, standin, redis_url, collected_static, tmp_path
+):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    browser = requests.Session()
+    extra = {"CACHE_URL": redis_url, "STATIC_ROOT": collected_static}
+
+    with two_app_processes(tmp_path, standin, extra) as apps:
+        page = browser.get(f"{apps[0]}/accounts/login/", timeout=30)
+        assert page.status_code == 200, page.text[:500]
+        token = browser.cookies[settings.CSRF_COOKIE_NAME]
+        pages = [
+            browser.post(
+                f"{apps[n % 2]}/accounts/login/",
+                data={
+                    "login": f"guess{n}@example.com",  # a new account each time: per-address limit
+                    "password": "not-the-password",
+                    "csrfmiddlewaretoken": token,
+                },
+                timeout=30,
+            )
+            for n in range(11)
+        ]
+
+    locked = ["Too many failed login attempts" in page.text for page in pages]
+    # 10 failed logins a minute per address (ACCOUNT_RATE_LIMITS), counted once for both.
+    assert locked == [False] * 10 + [True]
+    assert _redis_keys(redis_url)
