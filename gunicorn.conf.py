@@ -39,7 +39,8 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 500)
 
-# Behind a load balancer / reverse proxy: which addresses may set X-Forwarded-* headers.
+# Behind a load balancer / reverse proxy: which addresses gunicorn believes about the scheme
+# (X-Forwarded-Proto). The client's address is Bambi's business: TRUSTED_PROXY_COUNT.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # Off by default: each worker imports the app itself, so nothing opened at import time (a
