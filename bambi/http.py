@@ -215,12 +215,19 @@ class GuardedAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):
         address = vet_url(request.url or "")
         request.bambi_address = address  # type: ignore[attr-defined]
-        if address is not None:
-            host, port, scheme = _target(request.url or "")
-            shown = f"[{host}]" if ":" in host else host
-            default_port = 443 if scheme == "https" else 80
-            request.headers["Host"] = shown if port == default_port else f"{shown}:{port}"
-        return super().send(request, *args, **kwargs)
+        if address is None:
+            return super().send(request, *args, **kwargs)
+        host, port, scheme = _target(request.url or "")
+        shown = f"[{host}]" if ":" in host else host
+        default_port = 443 if scheme == "https" else 80
+        # The pool connects to the address, so the name travels in the Host header...
+        request.headers["Host"] = shown if port == default_port else f"{shown}:{port}"
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            # ...and only for this hop: a copy of this request for a redirect must not
+            # carry it to another host.
+            request.headers.pop("Host", None)
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
