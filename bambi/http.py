@@ -38,6 +38,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from django.utils.translation import gettext
 from requests.adapters import HTTPAdapter
+from urllib3.util.connection import allowed_gai_family
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +187,8 @@ def vet_url(url: str) -> str | None:
     host, port, _scheme = _target(url)
     allowed = (host, port) in private_hosts_allowed()
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        # The address families urllib3 itself would use (IPv4 only on a host without IPv6).
+        infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         if allowed:
             return None
