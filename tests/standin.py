@@ -716,6 +716,7 @@ def main(argv: list[str] | None = None) -> None:
         latency=args.latency, image_size=args.image_size, host=args.host, port=args.port
     ).start()
     print(f"Provider stand-in listening on {standin.url} (latency {args.latency}s)", flush=True)
+    print(f"Let Bambi reach it: PROVIDER_PRIVATE_HOSTS={standin.host_port}", flush=True)
     try:
         while True:
             time.sleep(3600)
