@@ -18,7 +18,7 @@ from tests.generations.conftest import (
 )
 from tests.images import png_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def post(client: Client, body, raw: str | None = None):
@@ -108,6 +108,40 @@ def test_timeout_is_504(logged_in, configs, mocked):
     response = post(logged_in, body_for(configs["xai"], image_model("xai", "grok-imagine-image")))
     assert response.status_code == 504
     assert "too long" in response.json()["error"]
+
+
+def test_garbage_answer_is_502_with_nothing_counted(logged_in, user, configs, mocked):
+    mocked.post(generate_url("openai", "dall-e-3"), body=b"<html>Bad gateway</html>", status=200)
+    response = post(logged_in, body_for(configs["openai"], image_model("openai", "dall-e-3")))
+    assert response.status_code == 502
+    assert response.json()["error"].endswith(".")
+    assert ImageGeneration.objects.get().status == "failed"
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+def test_sequential_requests_count_exactly_up_to_the_limit(logged_in, user, configs, mocked):
+    user.usage_count = 47
+    user.save()
+    url = generate_url("openai", "dall-e-3")
+    ok = success_body("openai", "dall-e-3")
+    # responses answers registrations for one URL in order: successes and failures mixed.
+    mocked.post(url, json=ok)
+    mocked.post(url, status=500, json={"error": {"message": "The server had an error."}})
+    mocked.post(url, json=ok)
+    mocked.post(url, status=429, json={"error": {"message": "Slow down.", "code": "rate_limit"}})
+    mocked.post(url, json=ok)
+    body = body_for(configs["openai"], image_model("openai", "dall-e-3"))
+
+    statuses = [post(logged_in, body).status_code for _ in range(6)]
+
+    assert statuses == [201, 502, 201, 429, 201, 403]
+    assert len(mocked.calls) == 5  # the refused one never reached the provider
+    user.refresh_from_db()
+    assert user.usage_count == 50
+    assert ImageGeneration.objects.filter(status="completed").count() == 3
+    usage = logged_in.get("/api/usage/").json()["data"]
+    assert (usage["usage_count"], usage["remaining"]) == (50, 0)
 
 
 def test_plan_limit_is_403(logged_in, user, configs, mocked):
