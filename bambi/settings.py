@@ -125,6 +125,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (the development default) lets one writer in at a time. IMMEDIATE takes the write
+    # lock when a transaction begins rather than at its first write, so two transactions that
+    # read then write (the key limit's check and insert) queue on the busy timeout instead of
+    # one of them failing with "database is locked".
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("transaction_mode", "IMMEDIATE")
+    _options.setdefault("timeout", 20)
+    _name = str(DATABASES["default"]["NAME"])
+    if _name and _name != ":memory:" and not _name.startswith("file:"):
+        # Tests on SQLite use a file beside the database, not memory: the concurrency tests
+        # open several connections, as runserver's threads do.
+        _test_name = Path(_name).with_name("test_" + Path(_name).name)
+        DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(_test_name))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
