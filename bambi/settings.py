@@ -5,6 +5,7 @@ machine; features that need a real secret (Stripe, OAuth) say so on their page. 
 off, a missing required secret stops start-up with a sentence naming it.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,11 +16,17 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-
-DEBUG = env.bool("DEBUG", default=False)
 # Under pytest the suite supplies its own database and throwaway secrets.
 TESTING = env.bool("BAMBI_TESTING", default=False) or "pytest" in sys.modules
+# The development `.env` that `scripts/run` writes on first start (DEBUG=1 and generated
+# secrets), so every `manage.py` command gets them. Variables already in the environment win.
+# BAMBI_ENV_FILE names another file, or none when empty: the tests set their own environment,
+# and neither they nor the processes they start may pick up a developer's `.env`.
+ENV_FILE = os.environ.get("BAMBI_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and not TESTING:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
 
 # Development-only values. They are never used with DEBUG off: `_required` refuses them.
 _DEV_SECRET_KEY = "django-insecure-bambi-development-only-secret-key-do-not-use"
@@ -41,6 +48,10 @@ def _required(name: str, dev_default: str) -> str:
 SECRET_KEY = _required("SECRET_KEY", _DEV_SECRET_KEY)
 ENCRYPTION_KEYS = [k.strip() for k in _required("ENCRYPTION_KEY", _DEV_ENCRYPTION_KEY).split(",")]
 ENCRYPTION_KEYS = [k for k in ENCRYPTION_KEYS if k]
+if DEBUG and _DEV_ENCRYPTION_KEY not in ENCRYPTION_KEYS:
+    # Development databases made before `scripts/run` generated a key of its own keep their
+    # stored keys readable (this well-known key only decrypts, and never with DEBUG off).
+    ENCRYPTION_KEYS.append(_DEV_ENCRYPTION_KEY)
 
 if DEBUG or TESTING:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])

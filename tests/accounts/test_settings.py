@@ -1,5 +1,6 @@
 """Start-up and deployment checks, each in a fresh Python process with its own environment."""
 
+import base64
 import os
 import re
 import subprocess
@@ -117,3 +118,88 @@ def test_production_static_pipeline_and_404_page_without_traceback(tmp_path):
     assert "CLEAN" in result.stdout
     assert "Page not found" in result.stdout
     assert re.search(r"/static/css/bambi\.[0-9a-f]{12}\.css", result.stdout)
+
+
+# --- the development .env that scripts/run writes -------------------------------------------------
+
+DEV_ENV = ROOT / "scripts" / "_dev_env.py"
+
+
+def _dev_env(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(DEV_ENV), str(path)], capture_output=True, text=True, check=True
+    )
+
+
+def _values(path: Path) -> dict[str, str]:
+    return dict(
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and line[0] != "#"
+    )
+
+
+def test_first_start_writes_debug_and_fresh_secrets_and_later_starts_keep_them(tmp_path):
+    env_file = tmp_path / ".env"
+    assert "Wrote DEBUG, SECRET_KEY, ENCRYPTION_KEY" in _dev_env(env_file).stdout
+    first = _values(env_file)
+    assert first["DEBUG"] == "1"
+    assert len(first["SECRET_KEY"]) >= 50
+    assert len(base64.urlsafe_b64decode(first["ENCRYPTION_KEY"])) == 32
+    assert env_file.stat().st_mode & 0o777 == 0o600
+
+    assert _dev_env(env_file).stdout == ""
+    assert _values(env_file) == first
+    other = tmp_path / "other.env"
+    _dev_env(other)
+    assert _values(other)["SECRET_KEY"] != first["SECRET_KEY"]  # generated, not a constant
+
+
+def test_an_existing_env_file_gets_only_what_it_lacks(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("SECRET_KEY=mine\nexport STRIPE_SECRET_KEY=sk_test_x")
+    _dev_env(env_file)
+    values = _values(env_file)
+    assert values["SECRET_KEY"] == "mine"
+    assert values["export STRIPE_SECRET_KEY"] == "sk_test_x"
+    assert values["DEBUG"] == "1" and values["ENCRYPTION_KEY"]
+
+
+def test_manage_py_commands_read_the_development_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    _dev_env(env_file)
+    command = [sys.executable, "manage.py", "check"]
+    clean = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    without = subprocess.run(
+        command, cwd=ROOT, env={**clean, "BAMBI_ENV_FILE": ""}, capture_output=True, text=True
+    )
+    assert without.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in without.stderr
+
+    found = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**clean, "BAMBI_ENV_FILE": str(env_file)},
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0, found.stderr
+    assert "no issues" in found.stdout
+
+
+def test_the_test_suite_ignores_a_developers_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=1\nSECRET_KEY=from-the-env-file\n")
+    show = "from django.conf import settings; print(settings.DEBUG, settings.SECRET_KEY)"
+    plain = run_django(show, {"BAMBI_ENV_FILE": str(env_file)}, tmp_path)
+    assert plain.stdout.split() == ["True", "from-the-env-file"], plain.stderr
+    # The same file seen by the suite's own process (scripts/test sets BAMBI_TESTING; a plain
+    # `pytest` counts too) and, through BAMBI_ENV_FILE="" (tests/conftest.py), by its children.
+    under_pytest = run_django(
+        show, {"BAMBI_ENV_FILE": str(env_file), "BAMBI_TESTING": "1"}, tmp_path
+    )
+    assert under_pytest.returncode == 0, under_pytest.stderr
+    assert under_pytest.stdout.split()[0] == "False"
+    assert "from-the-env-file" not in under_pytest.stdout
