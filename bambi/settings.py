@@ -48,10 +48,11 @@ def _required(name: str, dev_default: str) -> str:
 SECRET_KEY = _required("SECRET_KEY", _DEV_SECRET_KEY)
 ENCRYPTION_KEYS = [k.strip() for k in _required("ENCRYPTION_KEY", _DEV_ENCRYPTION_KEY).split(",")]
 ENCRYPTION_KEYS = [k for k in ENCRYPTION_KEYS if k]
-if DEBUG and _DEV_ENCRYPTION_KEY not in ENCRYPTION_KEYS:
-    # Development databases made before `scripts/run` generated a key of its own keep their
-    # stored keys readable (this well-known key only decrypts, and never with DEBUG off).
-    ENCRYPTION_KEYS.append(_DEV_ENCRYPTION_KEY)
+# Development databases made before `scripts/run` generated a key of its own keep their stored
+# keys readable: this well-known key only decrypts (byok.crypto), and never with DEBUG off.
+ENCRYPTION_DECRYPT_ONLY_KEYS = (
+    [_DEV_ENCRYPTION_KEY] if DEBUG and _DEV_ENCRYPTION_KEY not in ENCRYPTION_KEYS else []
+)
 
 if DEBUG or TESTING:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "byok",
     "generations",
     "billing",
+    "bambi.apps.BambiConfig",  # configuration checks (bambi/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -119,23 +121,61 @@ TEMPLATES = [
     },
 ]
 
+
+def _url_setting(name: str, parse, default: str, example: str):
+    """A URL variable parsed by django-environ, or a sentence naming it (never its value:
+    it may hold a password)."""
+    try:
+        value = parse(name, default=default)
+    except (ImproperlyConfigured, KeyError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is not a URL Bambi can use ({exc}); expected "
+            f"something like {example}."
+        ) from None
+    return value
+
+
+def _number(name: str, default, cast=float):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return cast(raw)
+    except ValueError:
+        kind = "a whole number" if cast is int else "a number"
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be {kind} (it is {raw[:30]!r})."
+        ) from None
+
+
+_DATABASE_EXAMPLE = "postgres://user:password@host:5432/bambi or sqlite:///path/to/db.sqlite3"
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": _url_setting(
+        "DATABASE_URL", env.db, f"sqlite:///{BASE_DIR / 'db.sqlite3'}", _DATABASE_EXAMPLE
+    ),
 }
+if DATABASES["default"].get("ENGINE") not in (
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+):
+    raise ImproperlyConfigured(
+        "The environment variable DATABASE_URL must point at PostgreSQL or SQLite, e.g. "
+        f"{_DATABASE_EXAMPLE}."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Provider calls hold a request for seconds: bound connections per process with
     # psycopg's pool instead of one connection per thread (see README "Production").
     if env.bool("DATABASE_POOL", default=not TESTING):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=1),
-            "max_size": env.int("DATABASE_POOL_MAX", default=10),
+            "min_size": _number("DATABASE_POOL_MIN", 1, int),
+            "max_size": _number("DATABASE_POOL_MAX", 10, int),
             # Waiting for a connection beats failing: after a provider call the images are
             # already paid for. 30 s covers a burst of answers all landing at once
             # (bench/concurrency.py: 240 at the same moment on 2 cores).
-            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=30),
+            "timeout": _number("DATABASE_POOL_TIMEOUT", 30, int),
         }
     else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+        DATABASES["default"]["CONN_MAX_AGE"] = _number("CONN_MAX_AGE", 0, int)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite (the development default) lets one writer in at a time. IMMEDIATE takes the write
     # lock when a transaction begins rather than at its first write, so two transactions that
@@ -152,7 +192,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(_test_name))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": _url_setting("CACHE_URL", env.cache, "locmemcache://", "redis://cache:6379/0")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -209,7 +249,9 @@ for _provider, _scope in (("google", ["profile", "email"]), ("github", ["user:em
         }
 
 # --- email -------------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
+EMAIL_CONFIG = _url_setting(
+    "EMAIL_URL", env.email, "consolemail://", "smtp+tls://user:password@smtp.example.com:587"
+)
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bambi AI <no-reply@bambi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -279,9 +321,9 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 
 # --- providers -----------------------------------------------------------------------------------
-PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
-PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=120.0)
-IMAGE_DOWNLOAD_MAX_BYTES = env.int("IMAGE_DOWNLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+PROVIDER_CONNECT_TIMEOUT = _number("PROVIDER_CONNECT_TIMEOUT", 5.0)
+PROVIDER_READ_TIMEOUT = _number("PROVIDER_READ_TIMEOUT", 120.0)
+IMAGE_DOWNLOAD_MAX_BYTES = _number("IMAGE_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024, int)
 
 # --- security ------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -292,7 +334,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not TESTING)
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not TESTING)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not TESTING)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_SECONDS = _number("SECURE_HSTS_SECONDS", 31536000, int)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_REFERRER_POLICY = "same-origin"

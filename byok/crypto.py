@@ -88,7 +88,7 @@ _keyring_cache: dict[tuple[str, ...], Keyring] = {}
 
 
 def keyring() -> Keyring:
-    raw = tuple(settings.ENCRYPTION_KEYS)
+    raw = (*settings.ENCRYPTION_KEYS, *getattr(settings, "ENCRYPTION_DECRYPT_ONLY_KEYS", ()))
     ring = _keyring_cache.get(raw)
     if ring is None:
         ring = _keyring_cache[raw] = Keyring(raw)

@@ -32,10 +32,26 @@ OWN_VARIABLES = {
 }
 
 
+def _clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+
+
+def manage(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """`manage.py <args>` in a new process with exactly the environment given."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**_clean_environment(), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def run_django(code: str, env: dict, tmp_path: Path | None = None) -> subprocess.CompletedProcess:
     """Run `code` after django.setup() in a new process with exactly the environment given
     (the test run's own database and secrets are not inherited)."""
-    clean = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    clean = _clean_environment()
     if tmp_path is not None:
         clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     clean.update(env)
@@ -66,7 +82,9 @@ def test_start_up_with_debug_on_uses_development_defaults(tmp_path):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = dict(PROD_ENV, STRIPE_SECRET_KEY="sk_test_" + "a" * 24)
+    env = dict(
+        PROD_ENV, STRIPE_SECRET_KEY="sk_test_" + "a" * 24, STRIPE_PREMIUM_PRICE_ID="price_1abc"
+    )
     result = run_django(
         "from django.core.management import call_command; "
         "call_command('check', '--deploy', '--fail-level', 'WARNING')",
@@ -169,7 +187,7 @@ def test_manage_py_commands_read_the_development_env_file(tmp_path):
     env_file = tmp_path / ".env"
     _dev_env(env_file)
     command = [sys.executable, "manage.py", "check"]
-    clean = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    clean = _clean_environment()
     clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
 
     without = subprocess.run(
@@ -203,3 +221,88 @@ def test_the_test_suite_ignores_a_developers_env_file(tmp_path):
     assert under_pytest.returncode == 0, under_pytest.stderr
     assert under_pytest.stdout.split()[0] == "False"
     assert "from-the-env-file" not in under_pytest.stdout
+
+
+# --- configuration errors stop start-up, with a sentence, before any user meets them -----------
+
+SECRET_LOOKING = "SeCrEtVaLuE0123456789"
+BAD_SETTINGS = [
+    # (environment, words the refusal must say)
+    ({"ENCRYPTION_KEY": f"not-a-key-{SECRET_LOOKING}"}, ["ENCRYPTION_KEY", "32 random bytes"]),
+    (
+        {"ENCRYPTION_KEY": f"{PROD_ENV['ENCRYPTION_KEY']},{SECRET_LOOKING}"},
+        ["2nd key of ENCRYPTION_KEY", "url-safe base64"],
+    ),
+    ({"APP_URL": "bambi.example.com"}, ["APP_URL", "https://"]),
+    ({"STRIPE_SECRET_KEY": f"pk_test_{SECRET_LOOKING}"}, ["STRIPE_SECRET_KEY", "sk_test_"]),
+    (
+        {"STRIPE_SECRET_KEY": f"sk_live_{SECRET_LOOKING}", "STRIPE_PREMIUM_PRICE_ID": "price_1"},
+        ["live key", "STRIPE_LIVE_MODE"],
+    ),
+    ({"STRIPE_WEBHOOK_SECRET": SECRET_LOOKING}, ["STRIPE_WEBHOOK_SECRET", "whsec_"]),
+    ({"MEDIA_ROOT": "{a_file}/media"}, ["MEDIA_ROOT", "could not be stored"]),
+    ({"PROVIDER_READ_TIMEOUT": "two minutes"}, ["PROVIDER_READ_TIMEOUT must be a number"]),
+    ({"PROVIDER_CONNECT_TIMEOUT": "0"}, ["PROVIDER_CONNECT_TIMEOUT must be a number above 0"]),
+    (
+        {"DATABASE_URL": f"postgress://bambi:{SECRET_LOOKING}@db/bambi"},
+        ["DATABASE_URL must point at PostgreSQL or SQLite"],
+    ),
+    ({"DATABASE_URL": SECRET_LOOKING}, ["DATABASE_URL"]),
+    ({"EMAIL_URL": f"smtpx://me:{SECRET_LOOKING}@mail"}, ["EMAIL_URL", "smtp+tls://"]),
+]
+
+
+@pytest.mark.parametrize(("bad", "words"), BAD_SETTINGS)
+def test_check_refuses_a_bad_setting_naming_it_without_printing_it(tmp_path, bad, words):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    bad = {name: value.replace("{a_file}", str(a_file)) for name, value in bad.items()}
+    env = {**PROD_ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **bad}
+    result = manage(["check"], env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    for word in words:
+        assert word in output, output
+    assert SECRET_LOOKING not in output  # secrets are named, never printed
+
+
+def test_migrate_refuses_an_invalid_encryption_key_before_touching_the_database(tmp_path):
+    database = tmp_path / "db.sqlite3"
+    env = {"DEBUG": "1", "ENCRYPTION_KEY": "short", "DATABASE_URL": f"sqlite:///{database}"}
+    result = manage(["migrate", "--noinput"], env)
+    assert result.returncode != 0
+    assert "ENCRYPTION_KEY is not a valid key" in result.stderr
+    assert "Applying" not in result.stdout
+
+
+def test_development_settings_pass_the_checks(tmp_path):
+    result = manage(["check"], {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}"})
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_runserver_refuses_an_invalid_encryption_key(tmp_path):
+    env = {"DEBUG": "1", "ENCRYPTION_KEY": "short", "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}"}
+    result = manage(["runserver", "--noreload", "127.0.0.1:0"], env)
+    assert result.returncode != 0
+    assert "ENCRYPTION_KEY is not a valid key" in result.stderr
+
+
+def test_gunicorn_refuses_an_invalid_encryption_key(tmp_path):
+    env = {
+        **PROD_ENV,
+        "ENCRYPTION_KEY": "short",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}",
+        "GUNICORN_BIND": "127.0.0.1:0",
+        "GUNICORN_WORKERS": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "bambi.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env={**_clean_environment(), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "ENCRYPTION_KEY is not a valid key" in result.stderr
