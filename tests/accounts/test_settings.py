@@ -3,6 +3,7 @@
 import base64
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -95,14 +96,40 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "WARNING" not in result.stdout + result.stderr
 
 
-def test_healthz_answers_503_when_the_database_is_down():
-    # A real connection attempt to a closed port on loopback.
-    code = (
-        "from django.test import Client; "
-        "r = Client().get('/healthz', HTTP_HOST='localhost'); print('STATUS', r.status_code)"
-    )
-    result = run_django(code, {"DEBUG": "1", "DATABASE_URL": "postgres://x@127.0.0.1:9/none"})
-    assert "STATUS 503" in result.stdout, result.stderr
+HEALTHZ = (
+    "import time; from django.test import Client; from django.db import connection; "
+    "start = time.monotonic(); r = Client().get('/healthz', HTTP_HOST='localhost'); "
+    "print('STATUS', r.status_code, 'SECONDS', round(time.monotonic() - start, 2), "
+    "'POOL', bool(connection.settings_dict['OPTIONS'].get('pool')))"
+)
+
+
+def _healthz_in_a_new_process(database_url: str) -> tuple[int, float]:
+    result = run_django(HEALTHZ, {"DEBUG": "1", "DATABASE_URL": database_url})
+    match = re.search(r"STATUS (\d+) SECONDS ([\d.]+) POOL True", result.stdout)
+    assert match, result.stdout + result.stderr  # the pool is on, as in production
+    return int(match.group(1)), float(match.group(2))
+
+
+def test_healthz_answers_503_at_once_when_the_database_port_is_closed():
+    # A real connection attempt to a closed port on loopback, through the pooled settings.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends
+    status, seconds = _healthz_in_a_new_process(f"postgres://x@127.0.0.1:{port}/none")
+    assert status == 503
+    assert seconds < 3  # a load balancer's patience, not the pool's 30 s
+
+
+def test_healthz_answers_503_within_3_seconds_when_the_database_hangs():
+    # A server that accepts the TCP connection and then never says a word.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        status, seconds = _healthz_in_a_new_process(f"postgres://x@127.0.0.1:{port}/none")
+    assert status == 503
+    assert seconds < 3
 
 
 @pytest.mark.django_db
