@@ -347,7 +347,12 @@ ERROR_JSON = {"application/json": {"schema": _ref("Error")}}
 RESPONSES = {
     name: {"description": description, "content": ERROR_JSON}
     for name, description in {
-        "BadRequest": "Bad input; the sentence says what to change. Nothing was written.",
+        "BadRequest": (
+            "Bad input (including JSON nested too deeply and text that is not valid Unicode, "
+            "such as an unpaired surrogate); the sentence says what to change. Nothing was "
+            "written."
+        ),
+        "PayloadTooLarge": "The body is larger than the server accepts (2.5 MB by default).",
         "NotLoggedIn": "Not logged in.",
         "Forbidden": (
             "The plan's limit is reached (the sentence offers Premium), or the CSRF token is "
@@ -390,6 +395,7 @@ def _op(
         operation["description"] = description
     if body is not None:
         operation["requestBody"] = body
+        operation["responses"]["413"] = _response_ref("PayloadTooLarge")
     if parameters:
         operation["parameters"] = parameters
     return operation

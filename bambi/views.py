@@ -54,6 +54,31 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request, exception=None):
+    """Django's 400 (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a suspicious
+    request): JSON under /api/, a page elsewhere."""
+    from django.core.exceptions import RequestDataTooBig
+
+    from bambi.api import too_big_sentence
+
+    if isinstance(exception, RequestDataTooBig):
+        message, status = too_big_sentence(), 413
+    else:
+        message, status = _("The request could not be understood."), 400
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    try:
+        return render(request, "400.html", {"message": message}, status=status)
+    except Exception:  # the request itself is unusable (a Host not in ALLOWED_HOSTS, say)
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def permission_denied(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"error": _("You are not allowed to do this.")}, status=403)
+    return render(request, "403.html", status=403)
+
+
 def page_not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse({"error": _("Not found.")}, status=404)

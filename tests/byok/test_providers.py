@@ -256,3 +256,58 @@ def test_unreachable_provider_is_unreachable_not_invalid():
     assert adapter.validate_key("sk-anything-at-all").status == "unreachable"
     with pytest.raises(ProviderUnavailable):
         adapter.generate(key="sk-x", model_id="gpt-image-1", prompt="p", options={})
+
+
+# --- whatever a provider (or a proxy in front of it) sends, the answer is a KeyCheck or one of
+# the error classes: never a TypeError that becomes a 500 ------------------------------------------
+
+ODD_VALUES = [None, 0, 12.5, True, "", "text", [], ["a", 1], {}, {"nested": {"deeper": [1]}}]
+ODD_BODIES = [
+    *({"error": {"message": value, "code": value, "type": value}} for value in ODD_VALUES),
+    *({"error": {"message": value, "status": value, "details": value}} for value in ODD_VALUES),
+    *({"error": value, "code": value} for value in ODD_VALUES),
+    *({"message": value} for value in ODD_VALUES),
+    *({"data": value, "usage": value, "output_format": value} for value in ODD_VALUES),
+    *({"data": [value]} for value in ODD_VALUES),
+    *(
+        {"data": [{"b64_json": value, "url": value, "revised_prompt": value}]}
+        for value in ODD_VALUES
+    ),
+    *({"predictions": value} for value in ODD_VALUES),
+    *(
+        {"predictions": [{"bytesBase64Encoded": value, "raiFilteredReason": value}]}
+        for value in ODD_VALUES
+    ),
+    *({"candidates": value, "promptFeedback": value} for value in ODD_VALUES),
+    *(
+        {"candidates": [{"content": {"parts": value}, "finishReason": value}]}
+        for value in ODD_VALUES
+    ),
+    *(
+        {"candidates": [{"content": {"parts": [{"inlineData": value, "text": value}]}}]}
+        for value in ODD_VALUES
+    ),
+    *(
+        {"api_key_blocked": value, "api_key_disabled": value, "team_blocked": value}
+        for value in ODD_VALUES
+    ),
+    *({"models": value} for value in ODD_VALUES),
+]
+
+
+@pytest.mark.parametrize("adapter_class", [OpenAIAdapter, GoogleAdapter, XAIAdapter])
+@pytest.mark.parametrize("status", [200, 400, 401, 403, 404, 408, 422, 429, 500, 503])
+def test_odd_answers_become_a_key_check_or_a_provider_error(adapter_class, status):
+    import json
+
+    adapter = adapter_class("https://provider.test")
+    for body in ODD_BODIES:
+        raw = json.dumps(body).encode()
+        check = adapter.parse_validation(status, raw, "application/json")
+        assert isinstance(check, KeyCheck) and (
+            check.reason is None or isinstance(check.reason, str)
+        ), body
+        try:
+            adapter.parse_response(status, raw, "application/json")
+        except ProviderError as exc:
+            assert isinstance(exc.message, str) and exc.message, body
