@@ -354,3 +354,6 @@ LOGGING = {
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 CSRF_FAILURE_VIEW = "bambi.views.csrf_failure"
+# Error pages and reports hide what sensitive_variables / sensitive_post_parameters name, with
+# DEBUG on too (bambi/debug.py says why).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "bambi.debug.KeySafeExceptionReporterFilter"

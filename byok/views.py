@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.plans import PlanLimitReached, plan_for
@@ -40,6 +41,7 @@ def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: i
     )
 
 
+@sensitive_post_parameters("api_key")
 @login_required
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest) -> HttpResponse:
@@ -106,6 +108,7 @@ def key_rename(request: HttpRequest, pk) -> HttpResponse:
     return redirect("keys")
 
 
+@sensitive_post_parameters("api_key")
 @login_required
 @require_POST
 def key_replace(request: HttpRequest, pk) -> HttpResponse:

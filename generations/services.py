@@ -32,6 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from bambi.api import form_errors_sentence
@@ -167,6 +168,7 @@ def _uuid_or_404(value):
     return value
 
 
+@sensitive_variables("key")
 def generation_run(*, user: User, configuration_id, prompt, parameters) -> ImageGeneration:
     """Generate images with one of the user's keys and keep them in their gallery.
 

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Literal
 
 import requests
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_variables
 
 from bambi import http
 from byok.providers.errors import (
@@ -127,6 +128,7 @@ class ProviderAdapter:
 
     # --- shared flow -----------------------------------------------------------------------------
 
+    @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
     def validate_key(self, key: str) -> KeyCheck:
         """Check `key` against a free endpoint.
 
@@ -153,6 +155,7 @@ class ProviderAdapter:
             check = KeyCheck(check.status, http.redact(check.reason, key)[:500])
         return check
 
+    @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
     def generate(self, *, key: str, model_id: str, prompt: str, options: dict) -> GenerationOutput:
         """Build, send once, parse. Raises a `ProviderError` subclass on any failure.
 
