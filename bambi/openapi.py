@@ -296,6 +296,17 @@ SCHEMAS: dict[str, Any] = {
             },
             "duration_ms": NULLABLE_INT,
             "created_at": DATETIME,
+            "images_filtered": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Images asked for that the provider's safety filter withheld "
+                "(not charged; `cost_estimate` counts the images returned).",
+            },
+            "notice": {
+                **NULLABLE_STRING,
+                "description": "A sentence about withheld images, e.g. “1 of 2 images was "
+                "blocked by Google’s safety filter; blocked images are not charged.”",
+            },
             "images": {"type": "array", "items": _ref("Image")},
         },
     },

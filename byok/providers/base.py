@@ -69,11 +69,14 @@ class GenerationOutput:
 
     `cost_usd` is the exact cost when the provider reports it (xAI), else None and the caller
     falls back to the catalogue price. `usage` is the provider's raw usage block (JSON-safe).
+    `filtered` counts the images the provider's safety filter withheld (not charged), when it
+    says so; the caller also counts images asked for and not returned.
     """
 
     images: list[ProviderImage]
     cost_usd: Decimal | None = None
     usage: dict = field(default_factory=dict)
+    filtered: int = 0
 
 
 @dataclass(frozen=True)

@@ -229,10 +229,9 @@ def test_adapter_maps_standin_failures_to_the_error_classes(standin, slug, model
     assert isinstance(attempt("REFUSE this"), ContentRefused)
     assert isinstance(attempt("RATELIMIT this"), RateLimited)
     assert isinstance(attempt("UPSTREAM500 this"), ProviderUnavailable)
-    # Google's quota 429 (RESOURCE_EXHAUSTED) is the same answer for "per minute" and "per day";
-    # it stays a rate limit. OpenAI and xAI say "credits"/"insufficient_quota" outright.
-    expected = RateLimited if slug == "google" else OutOfCredit
-    assert type(attempt("NOCREDIT this")) is expected
+    # Google says "check your plan and billing details", OpenAI "insufficient_quota", xAI
+    # "credits": out of credit, not a rate limit (waiting does not help).
+    assert type(attempt("NOCREDIT this")) is OutOfCredit
 
 
 def test_imagen_sample_count_reaches_the_standin(standin):

@@ -271,3 +271,103 @@ def test_unknown_api_path_is_json(logged_in):
     response = logged_in.get("/api/generations/not-a-uuid/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+# --- messages that tell the truth ---------------------------------------------------------------
+
+
+def test_a_spent_google_quota_is_reported_as_out_of_credit_not_as_a_rate_limit(
+    logged_in, user, configs, mocked
+):
+    model_id = "gemini-2.5-flash-image"
+    mocked.post(
+        generate_url("google", model_id),
+        status=429,
+        json={
+            "error": {
+                "code": 429,
+                "message": "You exceeded your current quota, please check your plan and billing "
+                "details.",
+                "status": "RESOURCE_EXHAUSTED",
+            }
+        },
+    )
+    response = post(logged_in, body_for(configs["google"], image_model("google", model_id)))
+    assert response.status_code == 429
+    error = response.json()["error"]
+    assert error.startswith("The provider account behind this key is out of credit.")
+    assert "wait a moment" not in error
+    assert "check your plan and billing details" in error
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+IMAGEN = "imagen-4.0-generate-001"
+
+
+@pytest.mark.parametrize(
+    ("asked", "predictions", "blocked", "notice"),
+    [
+        (
+            2,
+            [{"raiFilteredReason": "Your current safety filter threshold filtered out 1 image."}],
+            1,
+            "1 of 2 images was blocked by Google’s safety filter; blocked images are not charged.",
+        ),
+        # Without a reason in the answer: Imagen just sends fewer images than asked for.
+        (
+            3,
+            [],
+            2,
+            "2 of 3 images were blocked by Google’s safety filter; blocked images are not charged.",
+        ),
+    ],
+)
+def test_imagen_with_images_filtered_says_so_and_costs_only_what_came_back(
+    logged_in, user, configs, mocked, asked, predictions, blocked, notice
+):
+    body = success_body("google", IMAGEN)
+    body["predictions"] += predictions
+    mocked.post(generate_url("google", IMAGEN), json=body)
+
+    response = post(
+        logged_in, body_for(configs["google"], image_model("google", IMAGEN), count=asked)
+    )
+
+    assert response.status_code == 201, response.content
+    row = response.json()["data"]
+    assert len(row["images"]) == 1
+    assert row["images_filtered"] == blocked
+    assert row["notice"] == notice
+    assert row["cost_estimate"] == "0.0400"  # one image at $0.04, not `asked` of them
+    page = logged_in.get(f"/dashboard/generations/{row['id']}/").content.decode()
+    assert notice.replace("’", "&#x27;") in page or notice in page
+    assert "$0.040" in page
+    user.refresh_from_db()
+    assert user.usage_count == 1  # the request counts once, as any success
+    french = logged_in.get(f"/api/generations/{row['id']}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "filtre de sécurité de Google" in french.json()["data"]["notice"]
+
+
+def test_a_generation_with_nothing_blocked_has_no_notice(logged_in, configs, mocked):
+    mocked.post(generate_url("google", IMAGEN), json=success_body("google", IMAGEN))
+    response = post(logged_in, body_for(configs["google"], image_model("google", IMAGEN)))
+    row = response.json()["data"]
+    assert (row["images_filtered"], row["notice"]) == (0, None)
+    page = logged_in.get(f"/dashboard/generations/{row['id']}/").content.decode()
+    assert "safety filter" not in page
+
+
+def test_an_xai_moderated_slot_is_counted_as_blocked(logged_in, configs, mocked):
+    body = success_body("xai", "grok-imagine-image")
+    body["data"].append({"respect_moderation": False})
+    mocked.post(generate_url("xai", "grok-imagine-image"), json=body)
+    response = post(
+        logged_in,
+        body_for(configs["xai"], image_model("xai", "grok-imagine-image"), count=2),
+    )
+    assert response.status_code == 201, response.content
+    row = response.json()["data"]
+    assert row["images_filtered"] == 1
+    assert row["notice"].startswith("1 of 2 images was blocked by xAI’s safety filter")
+    assert row["cost_estimate"] == "0.0200"  # xAI's own figure for what it made
