@@ -19,6 +19,10 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+# Bambi's own configuration checks; app servers run these (and only these: dj-stripe's checks
+# query the database, which must not decide whether the app starts).
+TAG = "bambi_configuration"
+
 ENCRYPTION_KEY_FORMAT = (
     "32 random bytes in url-safe base64 (44 characters); make one with scripts/new-encryption-key"
 )
@@ -35,7 +39,7 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-@checks.register(checks.Tags.security)
+@checks.register(TAG, checks.Tags.security)
 def check_encryption_key(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     from byok.crypto import _decode_key
 
@@ -79,7 +83,7 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
-@checks.register()
+@checks.register(TAG)
 def check_urls(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     errors = []
     app_url = settings.APP_URL
@@ -105,7 +109,7 @@ def check_urls(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return errors
 
 
-@checks.register()
+@checks.register(TAG)
 def check_stripe(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     for name, (pattern, shape) in _STRIPE_FORMATS.items():
@@ -143,7 +147,7 @@ def check_stripe(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return messages
 
 
-@checks.register()
+@checks.register(TAG)
 def check_oauth_pairs(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     warnings = []
     for provider in ("GOOGLE", "GITHUB"):
@@ -164,7 +168,7 @@ def check_oauth_pairs(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return warnings
 
 
-@checks.register()
+@checks.register(TAG)
 def check_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     errors = []
     for name in ("PROVIDER_CONNECT_TIMEOUT", "PROVIDER_READ_TIMEOUT", "IMAGE_DOWNLOAD_MAX_BYTES"):
@@ -173,7 +177,7 @@ def check_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return errors
 
 
-@checks.register()
+@checks.register(TAG)
 def check_media_root(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Images are written under MEDIA_ROOT unless S3 is configured: it must be writable."""
     backend = settings.STORAGES["default"]["BACKEND"]
@@ -202,7 +206,7 @@ def refuse_bad_configuration() -> None:
     do not run Django's checks themselves)."""
     serious = [
         message
-        for message in checks.run_checks()
+        for message in checks.run_checks(tags=[TAG])
         if message.is_serious() and not message.is_silenced()
     ]
     if serious:
