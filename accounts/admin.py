@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SecurityEvent, User
+from accounts.services import account_delete
 from billing.plans import plan_for, subscription_status_for, with_plan_annotations
 
 
@@ -34,6 +35,23 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
+
+    # Deleting a user here is the same as the user deleting their account: account_delete
+    # removes their keys, generations and image files and cancels their Stripe subscription.
+    # Django's own delete would skip all of that (files are not rows, Stripe is not asked).
+    def delete_model(self, request, obj: User) -> None:
+        account_delete(user=obj, request=request, by_operator=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            account_delete(user=user, request=request, by_operator=request.user)
+
+    def get_deleted_objects(self, objs, request):
+        # What the confirmation page lists stays Django's. The operator needs the permission
+        # to delete users, not one per row the account owns: the audit log's read-only API
+        # usage would otherwise refuse every deletion.
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
 
     def get_queryset(self, request):
         # Plan and subscription status for the whole page in the same query (no N+1).

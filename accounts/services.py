@@ -28,16 +28,23 @@ def security_event_record(
     return SecurityEvent.objects.create(kind=kind, user=user, ip=client_ip(request), detail=detail)
 
 
-def account_delete(*, user: User, request: HttpRequest | None = None) -> None:
-    """Delete the user and everything they own (keys, generations, images and their files)."""
+def account_delete(
+    *, user: User, request: HttpRequest | None = None, by_operator: User | None = None
+) -> None:
+    """Delete the user and everything they own (keys, generations, images and their files,
+    and their Stripe subscription is cancelled), whether they asked on the account page or
+    an operator deleted them in the admin (`by_operator`, recorded in the audit log)."""
     email = user.email
     for hook in ACCOUNT_DELETION_HOOKS:
         hook(user)
     with transaction.atomic():
         user_id = str(user.pk)
         user.delete()
+        detail = {"user_id": user_id, "email_domain": email.rsplit("@", 1)[-1]}
+        if by_operator is not None:
+            detail["deleted_by"] = by_operator.email
         SecurityEvent.objects.create(
             kind=SecurityEvent.Kind.ACCOUNT_DELETED,
             ip=client_ip(request),
-            detail={"user_id": user_id, "email_domain": email.rsplit("@", 1)[-1]},
+            detail=detail,
         )

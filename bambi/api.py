@@ -10,8 +10,10 @@ import functools
 import json
 from collections.abc import Callable, Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from bambi.ratelimit import RateLimitExceeded, with_retry_after
@@ -36,17 +38,49 @@ def fail(message: str, status: int) -> JsonResponse:
 
 
 def read_json(request: HttpRequest) -> dict:
-    """The request's JSON object body, or ApiError(400) with a sentence saying what is wrong."""
+    """The request's JSON object body, or ApiError (400, or 413 when too large) with a sentence
+    saying what is wrong. What passes can be stored and logged as it is: valid Unicode only."""
     content_type = request.content_type or ""
     if content_type != "application/json":
         raise ApiError(_("Send the request body as JSON (Content-Type: application/json)."))
     try:
-        body = json.loads(request.body or b"null")
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(too_big_sentence(), 413) from None
+    try:
+        body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
         raise ApiError(_("The request body is not valid JSON.")) from None
+    except RecursionError:
+        raise ApiError(_("The request body is nested too deeply.")) from None
     if not isinstance(body, dict):
         raise ApiError(_("The request body must be a JSON object."))
+    if _has_lone_surrogate(body):
+        raise ApiError(
+            _(
+                "The request contains text that is not valid Unicode (an unpaired surrogate "
+                "such as \\ud800). Send the text as UTF-8."
+            )
+        )
     return body
+
+
+def too_big_sentence() -> str:
+    return _("The request body is too large (at most %(size)s).") % {
+        "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    }
+
+
+def _has_lone_surrogate(body: dict) -> bool:
+    """JSON's \\u escapes can carry half of a surrogate pair, which no database or log can
+    encode as UTF-8. Re-encoding the parsed body finds one anywhere, keys included."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except RecursionError:  # parsed at the edge of the limit; too deep to be a real request
+        raise ApiError(_("The request body is nested too deeply.")) from None
+    return False
 
 
 def form_errors_sentence(form) -> str:

@@ -296,6 +296,17 @@ SCHEMAS: dict[str, Any] = {
             },
             "duration_ms": NULLABLE_INT,
             "created_at": DATETIME,
+            "images_filtered": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Images asked for that the provider's safety filter withheld "
+                "(not charged; `cost_estimate` counts the images returned).",
+            },
+            "notice": {
+                **NULLABLE_STRING,
+                "description": "A sentence about withheld images, e.g. “1 of 2 images was "
+                "blocked by Google’s safety filter; blocked images are not charged.”",
+            },
             "images": {"type": "array", "items": _ref("Image")},
         },
     },
@@ -347,7 +358,12 @@ ERROR_JSON = {"application/json": {"schema": _ref("Error")}}
 RESPONSES = {
     name: {"description": description, "content": ERROR_JSON}
     for name, description in {
-        "BadRequest": "Bad input; the sentence says what to change. Nothing was written.",
+        "BadRequest": (
+            "Bad input (including JSON nested too deeply and text that is not valid Unicode, "
+            "such as an unpaired surrogate); the sentence says what to change. Nothing was "
+            "written."
+        ),
+        "PayloadTooLarge": "The body is larger than the server accepts (2.5 MB by default).",
         "NotLoggedIn": "Not logged in.",
         "Forbidden": (
             "The plan's limit is reached (the sentence offers Premium), or the CSRF token is "
@@ -405,6 +421,7 @@ def _op(
         operation["description"] = description
     if body is not None:
         operation["requestBody"] = body
+        operation["responses"]["413"] = _response_ref("PayloadTooLarge")
     if parameters:
         operation["parameters"] = parameters
     return operation

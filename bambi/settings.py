@@ -5,6 +5,7 @@ machine; features that need a real secret (Stripe, OAuth) say so on their page. 
 off, a missing required secret stops start-up with a sentence naming it.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,11 +19,17 @@ from bambi.http import parse_host_port as _parse_host_port
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-
-DEBUG = env.bool("DEBUG", default=False)
 # Under pytest the suite supplies its own database and throwaway secrets.
 TESTING = env.bool("BAMBI_TESTING", default=False) or "pytest" in sys.modules
+# The development `.env` that `scripts/run` writes on first start (DEBUG=1 and generated
+# secrets), so every `manage.py` command gets them. Variables already in the environment win.
+# BAMBI_ENV_FILE names another file, or none when empty: the tests set their own environment,
+# and neither they nor the processes they start may pick up a developer's `.env`.
+ENV_FILE = os.environ.get("BAMBI_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and not TESTING:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
 
 # Development-only values. They are never used with DEBUG off: `_required` refuses them.
 _DEV_SECRET_KEY = "django-insecure-bambi-development-only-secret-key-do-not-use"
@@ -44,6 +51,11 @@ def _required(name: str, dev_default: str) -> str:
 SECRET_KEY = _required("SECRET_KEY", _DEV_SECRET_KEY)
 ENCRYPTION_KEYS = [k.strip() for k in _required("ENCRYPTION_KEY", _DEV_ENCRYPTION_KEY).split(",")]
 ENCRYPTION_KEYS = [k for k in ENCRYPTION_KEYS if k]
+# Development databases made before `scripts/run` generated a key of its own keep their stored
+# keys readable: this well-known key only decrypts (byok.crypto), and never with DEBUG off.
+ENCRYPTION_DECRYPT_ONLY_KEYS = (
+    [_DEV_ENCRYPTION_KEY] if DEBUG and _DEV_ENCRYPTION_KEY not in ENCRYPTION_KEYS else []
+)
 
 if DEBUG or TESTING:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -78,6 +90,7 @@ INSTALLED_APPS = [
     "byok",
     "generations",
     "billing",
+    "bambi.apps.BambiConfig",  # configuration checks (bambi/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -116,26 +129,78 @@ TEMPLATES = [
     },
 ]
 
+
+def _url_setting(name: str, parse, default: str, example: str):
+    """A URL variable parsed by django-environ, or a sentence naming it (never its value:
+    it may hold a password)."""
+    try:
+        value = parse(name, default=default)
+    except (ImproperlyConfigured, KeyError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is not a URL Bambi can use ({exc}); expected "
+            f"something like {example}."
+        ) from None
+    return value
+
+
+def _number(name: str, default, cast=float):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return cast(raw)
+    except ValueError:
+        kind = "a whole number" if cast is int else "a number"
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be {kind} (it is {raw[:30]!r})."
+        ) from None
+
+
+_DATABASE_EXAMPLE = "postgres://user:password@host:5432/bambi or sqlite:///path/to/db.sqlite3"
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": _url_setting(
+        "DATABASE_URL", env.db, f"sqlite:///{BASE_DIR / 'db.sqlite3'}", _DATABASE_EXAMPLE
+    ),
 }
+if DATABASES["default"].get("ENGINE") not in (
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+):
+    raise ImproperlyConfigured(
+        "The environment variable DATABASE_URL must point at PostgreSQL or SQLite, e.g. "
+        f"{_DATABASE_EXAMPLE}."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Provider calls hold a request for seconds: bound connections per process with
     # psycopg's pool instead of one connection per thread (see README "Production").
     if env.bool("DATABASE_POOL", default=not TESTING):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=1),
-            "max_size": env.int("DATABASE_POOL_MAX", default=10),
+            "min_size": _number("DATABASE_POOL_MIN", 1, int),
+            "max_size": _number("DATABASE_POOL_MAX", 10, int),
             # Waiting for a connection beats failing: after a provider call the images are
             # already paid for. 30 s covers a burst of answers all landing at once
             # (bench/concurrency.py: 240 at the same moment on 2 cores).
-            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=30),
+            "timeout": _number("DATABASE_POOL_TIMEOUT", 30, int),
         }
     else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+        DATABASES["default"]["CONN_MAX_AGE"] = _number("CONN_MAX_AGE", 0, int)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (the development default) lets one writer in at a time. IMMEDIATE takes the write
+    # lock when a transaction begins rather than at its first write, so two transactions that
+    # read then write (the key limit's check and insert) queue on the busy timeout instead of
+    # one of them failing with "database is locked".
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("transaction_mode", "IMMEDIATE")
+    _options.setdefault("timeout", 20)
+    _name = str(DATABASES["default"]["NAME"])
+    if _name and _name != ":memory:" and not _name.startswith("file:"):
+        # Tests on SQLite use a file beside the database, not memory: the concurrency tests
+        # open several connections, as runserver's threads do.
+        _test_name = Path(_name).with_name("test_" + Path(_name).name)
+        DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(_test_name))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": _url_setting("CACHE_URL", env.cache, "locmemcache://", "redis://cache:6379/0")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -197,7 +262,9 @@ for _provider, _scope in (("google", ["profile", "email"]), ("github", ["user:em
         }
 
 # --- email -------------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
+EMAIL_CONFIG = _url_setting(
+    "EMAIL_URL", env.email, "consolemail://", "smtp+tls://user:password@smtp.example.com:587"
+)
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bambi AI <no-reply@bambi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -272,11 +339,14 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 DJSTRIPE_SUBSCRIBER_MODEL = "accounts.User"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# dj-stripe's migrations plus a squash of them that a new database applies in seconds instead
+# of ~50 s (billing/djstripe_migrations/__init__.py explains).
+MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 
 # --- providers -----------------------------------------------------------------------------------
-PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
-PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=120.0)
-IMAGE_DOWNLOAD_MAX_BYTES = env.int("IMAGE_DOWNLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+PROVIDER_CONNECT_TIMEOUT = _number("PROVIDER_CONNECT_TIMEOUT", 5.0)
+PROVIDER_READ_TIMEOUT = _number("PROVIDER_READ_TIMEOUT", 120.0)
+IMAGE_DOWNLOAD_MAX_BYTES = _number("IMAGE_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024, int)
 # Provider answers (JSON with base64 images) are read up to this many bytes, gzip decoded.
 PROVIDER_MAX_RESPONSE_BYTES = env.int("PROVIDER_MAX_RESPONSE_BYTES", default=64 * 1024 * 1024)
 # Images over this many pixels are refused from their header, before any decoding.
@@ -357,7 +427,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not TESTING)
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not TESTING)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not TESTING)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_SECONDS = _number("SECURE_HSTS_SECONDS", 31536000, int)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_REFERRER_POLICY = "same-origin"
@@ -377,3 +447,6 @@ LOGGING = {
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 CSRF_FAILURE_VIEW = "bambi.views.csrf_failure"
+# Error pages and reports hide what sensitive_variables / sensitive_post_parameters name, with
+# DEBUG on too (bambi/debug.py says why).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "bambi.debug.KeySafeExceptionReporterFilter"

@@ -17,5 +17,7 @@ urlpatterns = [
     path("", include("billing.urls")),
 ]
 
+handler400 = "bambi.views.bad_request"
+handler403 = "bambi.views.permission_denied"
 handler404 = "bambi.views.page_not_found"
 handler500 = "bambi.views.server_error"

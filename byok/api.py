@@ -7,6 +7,7 @@ import uuid
 
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from bambi.api import ApiError, api_view, form_errors_sentence, ok, read_json
 from byok import services
@@ -74,6 +75,7 @@ def providers(request: HttpRequest) -> JsonResponse:
 
 
 @api_view(["GET", "POST"])
+@sensitive_variables("body", "data", "raw", "value")
 def configurations(request: HttpRequest) -> JsonResponse:
     if request.method == "GET":
         rows = [configuration_row(c) for c in api_configurations_for(user=request.user)]
@@ -97,6 +99,7 @@ def configurations(request: HttpRequest) -> JsonResponse:
 
 
 @api_view(["GET", "PATCH", "DELETE"])
+@sensitive_variables("body", "data", "raw", "value")
 def configuration(request: HttpRequest, pk) -> JsonResponse:
     # Looked up before the body is read: another user's id is a 404 whatever the body holds.
     config = api_configuration_get(user=request.user, pk=pk)
@@ -121,6 +124,7 @@ def configuration(request: HttpRequest, pk) -> JsonResponse:
 
 
 @api_view(["POST"])
+@sensitive_variables("body", "data", "raw", "value")
 def validate_api_key(request: HttpRequest) -> JsonResponse:
     """`providerId` + `apiKey`: check a key without storing it. `configId` instead: check the
     stored key of that configuration again and record the answer on it (the dashboard's

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+from django.views.decorators.debug import sensitive_variables
 
 VERSION = "v1"
 
@@ -58,6 +59,7 @@ class Keyring:
         self._keys = {key_id(k): AESGCM(k) for k in keys}
         self._primary = self._keys[self.primary_id]
 
+    @sensitive_variables("plaintext")
     def encrypt(self, plaintext: str, associated_data: bytes) -> str:
         nonce = os.urandom(12)
         sealed = self._primary.encrypt(nonce, plaintext.encode(), associated_data)
@@ -88,7 +90,7 @@ _keyring_cache: dict[tuple[str, ...], Keyring] = {}
 
 
 def keyring() -> Keyring:
-    raw = tuple(settings.ENCRYPTION_KEYS)
+    raw = (*settings.ENCRYPTION_KEYS, *getattr(settings, "ENCRYPTION_DECRYPT_ONLY_KEYS", ()))
     ring = _keyring_cache.get(raw)
     if ring is None:
         ring = _keyring_cache[raw] = Keyring(raw)
@@ -147,12 +149,14 @@ class EncryptedSecretField(models.TextField):
                 f"Cannot decrypt {instance._meta.label}.{self.name} of row {instance.pk}: {exc}."
             ) from None
 
+    @sensitive_variables("clear")
     def encrypt_for(self, instance, clear: str) -> Ciphertext:
         return Ciphertext(keyring().encrypt(clear, self.associated_data(instance)))
 
     def from_db_value(self, value, expression, connection):
         return None if value is None else Ciphertext(value)
 
+    @sensitive_variables("value")
     def pre_save(self, model_instance, add):
         value = model_instance.__dict__.get(self.attname)
         if value is not None and not isinstance(value, Ciphertext):
@@ -171,6 +175,7 @@ class EncryptedSecretField(models.TextField):
         value = obj.__dict__.get(self.attname)
         return str(value) if isinstance(value, Ciphertext) else ""
 
+    @sensitive_variables("clear")
     def reencrypt(self, instance) -> bool:
         """Re-encrypt `instance`'s value with the primary key; False when already current."""
         token = instance.__dict__.get(self.attname)

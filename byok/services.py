@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import SecurityEvent
 from accounts.services import security_event_record
@@ -74,6 +75,7 @@ def key_hint(key: str) -> str:
 _MASKED_KEY = re.compile(r"\S*\*{3,}\S*")
 
 
+@sensitive_variables("key", "chunk")
 def scrub_reason(reason: str | None, key: str | None = None) -> str | None:
     """The provider's reason without the key or any echoed part of it, so it can be stored,
     shown and logged."""
@@ -92,6 +94,7 @@ def scrub_reason(reason: str | None, key: str | None = None) -> str | None:
     return reason[:500]
 
 
+@sensitive_variables("key")
 def key_check(
     *, provider: Provider, key: str, user, request: HttpRequest | None = None
 ) -> KeyCheckResult:
@@ -192,6 +195,7 @@ def _check_plan_limit(user) -> None:
         raise PlanLimitReached(plan_limit_sentence(limit))
 
 
+@sensitive_variables("api_key")
 def api_configuration_create(
     *,
     user,
@@ -266,6 +270,7 @@ def api_configuration_rename(
     return configuration
 
 
+@sensitive_variables("api_key")
 def api_configuration_replace_key(
     *, configuration: ApiConfiguration, api_key: str, request: HttpRequest | None = None
 ) -> ApiConfiguration:
@@ -306,6 +311,7 @@ def api_configuration_replace_key(
     return configuration
 
 
+@sensitive_variables("api_key")
 def api_configuration_update(
     *,
     configuration: ApiConfiguration,
@@ -366,6 +372,7 @@ def revalidation_message(check: KeyCheckResult, configuration: ApiConfiguration)
     return _refusal(check, configuration.provider, stored=True).message
 
 
+@sensitive_variables("api_key")
 def api_key_validate(
     *, user, provider: Provider, api_key: str, request: HttpRequest | None = None
 ) -> KeyCheckResult:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bambi.ratelimit import RateLimitExceeded, with_retry_after
@@ -41,6 +42,7 @@ def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: i
     )
 
 
+@sensitive_post_parameters("api_key")
 @login_required
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest) -> HttpResponse:
@@ -110,6 +112,7 @@ def key_rename(request: HttpRequest, pk) -> HttpResponse:
     return redirect("keys")
 
 
+@sensitive_post_parameters("api_key")
 @login_required
 @require_POST
 def key_replace(request: HttpRequest, pk) -> HttpResponse:

@@ -35,6 +35,7 @@ def image_row(image) -> dict:
 def generation_row(generation: ImageGeneration) -> dict:
     model = generation.model
     provider = generation.provider
+    images = list(generation.images.all())
     return {
         "id": str(generation.id),
         "status": generation.status,
@@ -57,7 +58,9 @@ def generation_row(generation: ImageGeneration) -> dict:
         else None,
         "duration_ms": generation.duration_ms,
         "created_at": generation.created_at,
-        "images": [image_row(image) for image in generation.images.all()],
+        "images_filtered": generation.images_filtered,
+        "notice": generation.filtered_notice(len(images)),
+        "images": [image_row(image) for image in images],
     }
 
 

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class ImageGeneration(models.Model):
@@ -40,6 +41,11 @@ class ImageGeneration(models.Model):
         _("estimated cost (USD)"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    images_filtered = models.PositiveSmallIntegerField(
+        _("images blocked"),
+        default=0,
+        help_text=_("Images asked for that the provider's safety filter withheld (not charged)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,6 +66,23 @@ class ImageGeneration(models.Model):
 
     def __str__(self) -> str:
         return self.prompt[:60]
+
+    def filtered_notice(self, returned: int) -> str | None:
+        """The sentence saying how many of the images asked for the provider's safety filter
+        blocked, in the active language; None when none was. `returned`: images stored."""
+        if not self.images_filtered:
+            return None
+        return ngettext(
+            "%(blocked)s of %(asked)s images was blocked by %(provider)s’s safety filter; "
+            "blocked images are not charged.",
+            "%(blocked)s of %(asked)s images were blocked by %(provider)s’s safety filter; "
+            "blocked images are not charged.",
+            self.images_filtered,
+        ) % {
+            "blocked": self.images_filtered,
+            "asked": self.images_filtered + returned,
+            "provider": self.provider.name if self.provider else _("the provider"),
+        }
 
 
 class Image(models.Model):

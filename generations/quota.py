@@ -11,6 +11,12 @@ starts the counter again at 1 and moves `reset_date` on, and the WHERE lets the 
 whatever the old count was. Two requests that both see an expired period cannot both reset it:
 the second one re-reads the row after the first commits, finds `reset_date` in the future and
 takes the plain increment branch.
+
+The same statement runs on SQLite (the `scripts/run` default; RETURNING since SQLite 3.35),
+where the database serialises writers: the UPDATE takes the write lock, so the check and the
+increment cannot interleave either. Raw SQL bypasses the ORM's conversions, so parameters go
+through each field's `get_db_prep_value` (SQLite stores a UUID as 32 hex digits and a datetime
+as naive UTC text) and the row read back through the backend's converters (aware datetimes).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -171,8 +178,8 @@ def _reserve_row(pk, *, limit: int | None, now, known_reset, new_reset):
     """
     qn = connection.ops.quote_name
     table = qn(User._meta.db_table)
-    count = qn(User._meta.get_field("usage_count").column)
-    reset = qn(User._meta.get_field("reset_date").column)
+    count = qn(_field("usage_count").column)
+    reset = qn(_field("reset_date").column)
     key = qn(User._meta.pk.column)
     room = "" if limit is None else f" AND ({reset} <= %s OR {count} < %s)"
     sql = (
@@ -182,35 +189,60 @@ def _reserve_row(pk, *, limit: int | None, now, known_reset, new_reset):
         f"WHERE {key} = %s AND ({reset} > %s OR {reset} = %s){room} "
         f"RETURNING {count}, {reset}"
     )
-    params = [now, now, new_reset, pk, now, known_reset]
+    moment, new_reset, known_reset = (
+        _to_db("reset_date", v) for v in (now, new_reset, known_reset)
+    )
+    params = [moment, moment, new_reset, _to_db("id", pk), moment, known_reset]
     if limit is not None:
-        params += [now, limit]
+        params += [moment, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return _from_db("usage_count", row[0]), _from_db("reset_date", row[1])
 
 
 def quota_refund(*, reservation: Reservation, user: User | None = None) -> bool:
     """Give back a reserved slot (the provider call failed). False when nothing was given back:
     the period has rolled over since the reservation, so the slot is already gone."""
     qn = connection.ops.quote_name
-    count = qn(User._meta.get_field("usage_count").column)
-    reset = qn(User._meta.get_field("reset_date").column)
+    count = qn(_field("usage_count").column)
+    reset = qn(_field("reset_date").column)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {qn(User._meta.db_table)} SET {count} = {count} - 1 "
             f"WHERE {qn(User._meta.pk.column)} = %s AND {reset} = %s AND {count} > 0 "
             f"RETURNING {count}",
-            [reservation.user_id, reservation.reset_date],
+            [_to_db("id", reservation.user_id), _to_db("reset_date", reservation.reset_date)],
         )
         row = cursor.fetchone()
     if user is not None:
         user.usage_count = (
-            row[0]
+            _from_db("usage_count", row[0])
             if row is not None
             else User.objects.filter(pk=user.pk).values_list("usage_count", flat=True).first() or 0
         )
     return row is not None
+
+
+def _field(name: str) -> Field:
+    return User._meta.get_field(name)
+
+
+def _to_db(name: str, value):
+    """`value` as the database stores the field `name` (what the ORM would send)."""
+    return _field(name).get_db_prep_value(value, connection)
+
+
+def _from_db(name: str, value):
+    """A raw column value of the field `name` as the ORM would return it (the backend's
+    converters, then the field's: on SQLite, text becomes an aware datetime)."""
+    field = _field(name)
+    column = field.get_col(User._meta.db_table)
+    for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+        value = converter(value, column, connection)
+    return value
 
 
 def quota_refund_reserved_at(*, user_id, reserved_at: datetime) -> bool:

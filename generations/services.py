@@ -32,6 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from bambi.api import form_errors_sentence
@@ -172,6 +173,7 @@ def _uuid_or_404(value):
     return value
 
 
+@sensitive_variables("key")
 def generation_run(*, user: User, configuration_id, prompt, parameters) -> ImageGeneration:
     """Generate images with one of the user's keys and keep them in their gallery.
 
@@ -257,11 +259,14 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
         key = None  # the clear key goes out of scope with this call
 
     duration_ms = int((time.monotonic() - started) * 1000)
+    asked = max(int(options.get("count") or 1), 1)
+    # A safety filter may withhold some of the images asked for: the provider says so (Imagen's
+    # raiFilteredReason, xAI's moderated slots) or just sends fewer. They are not charged.
+    filtered = max(output.filtered, asked - len(stored), 0)
     cost = output.cost_usd
     if cost is None and cleaned["cost_estimate"] is not None:
-        # Priced on what came back: a provider may filter some of the images asked for.
-        unit = cleaned["cost_estimate"] / max(int(options.get("count") or 1), 1)
-        cost = unit * len(stored)
+        # Priced on what came back, not on what was asked for.
+        cost = cleaned["cost_estimate"] / asked * len(stored)
     try:
         with transaction.atomic():
             images = Image.objects.bulk_create(
@@ -284,12 +289,14 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
             generation.duration_ms = duration_ms
             generation.cost_estimate = _money(cost)
             generation.error_message = ""
+            generation.images_filtered = filtered
             generation.save(
                 update_fields=[
                     "status",
                     "duration_ms",
                     "cost_estimate",
                     "error_message",
+                    "images_filtered",
                     "updated_at",
                 ]
             )

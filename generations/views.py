@@ -237,6 +237,7 @@ def generation_detail(request: HttpRequest, pk) -> HttpResponse:
         "generations/detail.html",
         {
             "generation": generation,
+            "notice": generation.filtered_notice(len(generation.images.all())),
             "rerun_url": rerun_url(generation),
             "usage": usage_for(request.user),
             "active_nav": "generate",

@@ -25,6 +25,11 @@ ensure_venv() {
   if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
   fi
+  # The dev install (scripts/test) includes everything scripts/run needs.
+  if [ -z "$extra" ] && [ -f ".venv/.installed-[dev]" ] \
+    && [ "$(cat ".venv/.installed-[dev]")" = "$want" ]; then
+    return 0
+  fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "Installing Python packages into .venv ..."
     .venv/bin/pip install -q --disable-pip-version-check --upgrade pip >/dev/null

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -5,6 +7,10 @@ from django.test import Client
 from byok.catalogue import seed_catalogue
 from byok.models import ImageModel, Provider
 from tests.factories import make_user
+
+# Tests set their own environment: neither this process (see bambi/settings.py) nor the
+# processes the tests start may read a developer's `.env` (scripts/run writes one).
+os.environ["BAMBI_ENV_FILE"] = ""
 
 
 @pytest.fixture

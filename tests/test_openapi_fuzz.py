@@ -62,9 +62,10 @@ def standin(settings):
         yield server
 
 
-def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_document(
-    live_server, catalogue, standin, tmp_path
-):
+@pytest.fixture
+def fuzzed(live_server, catalogue, standin, tmp_path) -> dict:
+    """A user with a key on the stand-in and one generation, the served document with examples
+    naming their real rows, and a schemathesis config logged in as them."""
     Provider.objects.update(api_base_url=standin.url)
     user = make_user()
     config = ApiConfiguration(user=user, provider=catalogue["openai"], name="Fuzzed")
@@ -85,22 +86,29 @@ def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_documen
     # stand-in, reading and deleting a stored one, checking a stored key).
     document = requests.get(f"{live_server.url}/api/openapi.json", timeout=10).json()
     paths = document["paths"]
-    _example(
-        paths["/api/generations/"]["post"],
-        {
+    bodies = {
+        ("/api/generations/", "post"): {
             "configId": str(config.pk),
             "prompt": "a fawn in a meadow",
             "parameters": {"modelId": "gpt-image-1-mini", "count": 1, "size": "1024x1024"},
         },
-    )
-    _example(paths["/api/validate-api-key/"]["post"], {"configId": str(config.pk)})
-    _example(paths["/api/api-configurations/{id}/"]["patch"], {"name": "Renamed by schemathesis"})
+        ("/api/validate-api-key/", "post"): {"configId": str(config.pk)},
+        ("/api/api-configurations/{id}/", "patch"): {"name": "Renamed by schemathesis"},
+        ("/api/api-configurations/", "post"): {
+            "name": "Second",
+            "providerId": str(catalogue["openai"].pk),
+            "apiKey": "sk-fuzz-other-key-0987654321",
+        },
+    }
+    for (path, method), body in bodies.items():
+        if (path, method) != ("/api/api-configurations/", "post"):
+            _example(paths[path][method], body)
     paths["/api/generations/{id}/"]["parameters"][0]["example"] = str(generation.pk)
     paths["/api/api-configurations/{id}/"]["parameters"][0]["example"] = str(config.pk)
-    (tmp_path / "openapi.json").write_text(json.dumps(document))
 
     csrf = get_random_string(32)
-    (tmp_path / "schemathesis.toml").write_text(
+    config_file = tmp_path / "schemathesis.toml"
+    config_file.write_text(
         f"""
 [auth.openapi.sessionCookie]
 api_key = "{_session_for(user)}"
@@ -114,11 +122,28 @@ api_key = "{csrf}"
 """
     )
     REPORTS.mkdir(parents=True, exist_ok=True)
-    config_file = tmp_path / "schemathesis.toml"
-    schema_file = tmp_path / "openapi.json"
+    return {
+        "url": live_server.url,
+        "document": document,
+        "bodies": bodies,
+        "config_file": config_file,
+        "tmp_path": tmp_path,
+        "user": user,
+    }
+
+
+def _write(fuzzed: dict, name: str, document: dict) -> Path:
+    path = fuzzed["tmp_path"] / name
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_document(fuzzed):
+    schema_file = _write(fuzzed, "openapi.json", fuzzed["document"])
+    config_file = fuzzed["config_file"]
 
     everything_but_billing = _schemathesis(
-        config_file, schema_file, live_server.url, CHECKS, "--exclude-path-regex", "^/api/stripe/"
+        config_file, schema_file, fuzzed["url"], CHECKS, "--exclude-path-regex", "^/api/stripe/"
     )
     assert everything_but_billing.returncode == 0, _tail(everything_but_billing)
 
@@ -128,12 +153,70 @@ api_key = "{csrf}"
     billing = _schemathesis(
         config_file,
         schema_file,
-        live_server.url,
+        fuzzed["url"],
         [c for c in CHECKS if c != "not_a_server_error"],
         "--include-path-regex",
         "^/api/stripe/",
     )
     assert billing.returncode == 0, _tail(billing)
+
+
+# The free-text field of each JSON body (ids have formats: a hostile id is just a 404).
+FREE_TEXT = {
+    ("/api/generations/", "post"): "prompt",
+    ("/api/api-configurations/", "post"): "name",
+    ("/api/api-configurations/{id}/", "patch"): "name",
+    ("/api/validate-api-key/", "post"): "apiKey",
+}
+
+
+@pytest.mark.parametrize(
+    ("variant", "status"),
+    [("unpaired-surrogate", 400), ("too-large", 413)],
+)
+def test_schemathesis_sends_hostile_bodies_and_gets_documented_4xx_answers(fuzzed, variant, status):
+    # Every JSON body with an unpaired surrogate in its text, or past
+    # DATA_UPLOAD_MAX_MEMORY_SIZE: the documented 400 or 413, never a server error. (JSON
+    # nested past the recursion limit cannot be serialised by schemathesis itself: the unit
+    # tests in tests/generations/test_bad_input.py send it raw.)
+    document = fuzzed["document"]
+    provider_id = fuzzed["bodies"][("/api/api-configurations/", "post")]["providerId"]
+    for (path, method), body in fuzzed["bodies"].items():
+        field = FREE_TEXT[(path, method)]
+        if (path, method) == ("/api/validate-api-key/", "post"):
+            body = {"providerId": provider_id, "apiKey": "sk-fuzz-checked-key-123"}
+        text = body[field]
+        hostile = (
+            text[:2] + "\ud800" + text[2:]
+            if variant == "unpaired-surrogate"
+            else "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+        )
+        _example(document["paths"][path][method], {**body, field: hostile})
+    schema_file = _write(fuzzed, f"openapi-{variant}.json", document)
+    run = _schemathesis(
+        fuzzed["config_file"],
+        schema_file,
+        fuzzed["url"],
+        CHECKS,
+        "--phases",
+        "examples",
+        "--include-method",
+        "POST",
+        "--include-method",
+        "PATCH",
+        "--exclude-path-regex",
+        "^/api/stripe/",
+    )
+    assert run.returncode == 0, _tail(run)
+    # schemathesis adds cases of its own to the examples; the hostile ones got their answer.
+    assert status in _har_statuses(), _tail(run)
+
+
+def _har_statuses() -> list[int]:
+    """The answers to the POST/PATCH requests of the last run (its HAR report)."""
+    latest = max(REPORTS.glob("har-*.json"), key=lambda p: p.stat().st_mtime)
+    entries = json.loads(latest.read_text())["log"]["entries"]
+    return [e["response"]["status"] for e in entries if e["request"]["method"] in ("POST", "PATCH")]
 
 
 def _tail(run: subprocess.CompletedProcess) -> str:
@@ -164,7 +247,7 @@ def _schemathesis(
         "20",
         "--no-color",
         "--report",
-        "junit",
+        "junit,har",
         "--report-dir",
         str(REPORTS),
     ]

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Literal
 
 import requests
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_variables
 
 from bambi import http
 from byok.providers.errors import (
@@ -70,11 +71,14 @@ class GenerationOutput:
 
     `cost_usd` is the exact cost when the provider reports it (xAI), else None and the caller
     falls back to the catalogue price. `usage` is the provider's raw usage block (JSON-safe).
+    `filtered` counts the images the provider's safety filter withheld (not charged), when it
+    says so; the caller also counts images asked for and not returned.
     """
 
     images: list[ProviderImage]
     cost_usd: Decimal | None = None
     usage: dict = field(default_factory=dict)
+    filtered: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class ProviderAdapter:
 
     # --- shared flow -----------------------------------------------------------------------------
 
+    @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
     def validate_key(self, key: str) -> KeyCheck:
         """Check `key` against a free endpoint.
 
@@ -170,6 +175,7 @@ class ProviderAdapter:
             check = KeyCheck(check.status, http.redact(check.reason, key)[:500])
         return check
 
+    @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
     def generate(self, *, key: str, model_id: str, prompt: str, options: dict) -> GenerationOutput:
         """Build, send once, parse. Raises a `ProviderError` subclass on any failure.
 

@@ -13,6 +13,7 @@ Vertex AI needs OAuth, not an API key, so it is not what this adapter speaks.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -57,6 +58,16 @@ _REFUSAL_FINISH_REASONS = {
 _INVALID_KEY_REASONS = {"API_KEY_INVALID", "API_KEY_EXPIRED"}
 # Imagen reports a blocked prompt as a plain 400 INVALID_ARGUMENT; only the wording tells.
 _REFUSAL_WORDS = ("responsible ai", "may violate our policies", "sensitive words", "safety")
+# 429 RESOURCE_EXHAUSTED: "You exceeded your current quota, please check your plan and billing
+# details" is what a spent free tier, a daily quota or a model the free tier does not include
+# ("limit: 0") answers; waiting a moment does not help, billing does.
+_NO_CREDIT_WORDS = (
+    "plan and billing",
+    "billing details",
+    "exceeded your current quota",
+    "limit: 0",
+)
+_SHORT_WINDOW = re.compile(r"Per(Minute|Second)")
 
 
 def _is_gemini(model_id: str) -> bool:
@@ -214,24 +225,42 @@ def _parse_predict(payload: dict, max_images: int | None = None) -> GenerationOu
     usage: dict[str, Any] = {"images": len(images)}
     if filtered:
         usage["filtered"] = len(filtered)  # not charged by Google
-    return GenerationOutput(images=images, usage=usage)
+    return GenerationOutput(images=images, usage=usage, filtered=len(filtered))
 
 
 def _error_fields(payload: dict | None) -> dict:
     """{"error": {"code", "message", "status", "details": [{"reason"}…]}} -> flat fields."""
     error = (payload or {}).get("error")
     error = error if isinstance(error, dict) else {}
-    details = error.get("details")
-    reasons = {
-        str(d.get("reason"))
-        for d in (details if isinstance(details, list) else [])
-        if isinstance(d, dict) and d.get("reason")
-    }
+    raw = error.get("details")
+    details = [d for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
+    reasons = {str(d.get("reason")) for d in details if d.get("reason")}
+    violations = [
+        v
+        for d in details
+        if str(d.get("@type", "")).endswith("QuotaFailure")
+        and isinstance(d.get("violations"), list)
+        for v in d["violations"]
+        if isinstance(v, dict)
+    ]
     return {
         "message": text_of(error.get("message")),
         "status": str(error.get("status") or ""),
         "reasons": reasons,
+        "violations": violations,
     }
+
+
+def _quota_spent(error: dict) -> bool:
+    """Whether a 429 means "out of credit" (billing needed) rather than "too fast"."""
+    violations = error["violations"]
+    if any(str(v.get("quotaValue")) == "0" for v in violations):
+        return True  # the free tier does not include this model at all
+    quota_ids = [str(v.get("quotaId", "")) for v in violations]
+    if quota_ids and all(_SHORT_WINDOW.search(q) for q in quota_ids):
+        return False  # a per-minute limit: Google's own details say waiting works
+    lowered = (error["message"] or "").lower()
+    return any(words in lowered for words in _NO_CREDIT_WORDS)
 
 
 def _classify_error(status: int, payload: dict) -> ProviderError:
@@ -252,7 +281,7 @@ def _classify_error(status: int, payload: dict) -> ProviderError:
         # project behind it has no billing.
         return OutOfCredit(message, **kwargs)
     if status == 429:
-        return RateLimited(message, **kwargs)
+        return (OutOfCredit if _quota_spent(error) else RateLimited)(message, **kwargs)
     if status == 400 and any(word in lowered for word in _REFUSAL_WORDS):
         return ContentRefused(message, **kwargs)
     if status == 408:

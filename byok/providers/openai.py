@@ -66,11 +66,13 @@ class OpenAIAdapter(ProviderAdapter):
             return KeyCheck("valid")
         error = _error_fields(load_json(body))
         if status == 401:
-            return KeyCheck("invalid", error.get("message") or gettext(InvalidKey.default_message))
+            return KeyCheck(
+                "invalid", text_of(error.get("message")) or gettext(InvalidKey.default_message)
+            )
         if status == 403:
             # A restricted key (no "models: read" scope) or an unsupported region: the key
             # authenticates, so it is not invalid; generation will explain what it may not do.
-            return KeyCheck("valid", error.get("message"))
+            return KeyCheck("valid", text_of(error.get("message")))
         return unreadable_validation(status)
 
     # --- generation ------------------------------------------------------------------------------

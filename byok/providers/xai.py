@@ -123,12 +123,14 @@ class XAIAdapter(ProviderAdapter):
                 gettext("The provider answered without any image."), provider_status=200
             )
         images: list[ProviderImage] = []
+        moderated = 0
         for item in items:
             if max_images is not None and len(images) >= max_images:
                 break  # more than asked for: not decoded, not downloaded, not stored
             if not isinstance(item, dict):
                 raise ProviderUnavailable(gettext("The provider sent an unreadable image entry."))
             if item.get("respect_moderation") is False:
+                moderated += 1
                 continue  # moderated slot: xAI leaves it empty
             revised = text_of(item.get("revised_prompt"))
             if item.get("b64_json"):
@@ -143,7 +145,9 @@ class XAIAdapter(ProviderAdapter):
             # The documented silent refusal: 200 and nothing to show.
             raise ContentRefused(provider_status=200)
         usage = json_safe(payload.get("usage"))
-        return GenerationOutput(images=images, cost_usd=_cost(usage), usage=usage)
+        return GenerationOutput(
+            images=images, cost_usd=_cost(usage), usage=usage, filtered=moderated
+        )
 
 
 def _cost(usage: dict) -> Decimal | None:

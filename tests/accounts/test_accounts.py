@@ -8,7 +8,7 @@ from django.test import Client
 from accounts.models import SecurityEvent, User
 from tests.factories import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 NEW_PASSWORD = "a-new-Strong-passphrase-77"
 

@@ -13,7 +13,7 @@ from billing.plans import FREE, PREMIUM, plan_for, subscription_status_for, with
 from tests.billing.conftest import make_event, post_event
 from tests.factories import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def subscribe(user, *statuses, customer_id="cus_TbAmBiCuStOmEr1", livemode=False):

@@ -7,7 +7,7 @@ from accounts.models import SecurityEvent
 from byok.models import ApiConfiguration, ImageModel
 from tests.byok.conftest import INVALID_REASONS, PROVIDERS, new_key, store_configuration
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 LIST = "/api/api-configurations/"
 VALIDATE = "/api/validate-api-key/"

@@ -172,3 +172,127 @@ def test_no_clear_key_anywhere_after_using_the_api_dashboard_and_admin(
     # The stored keys are still there, encrypted, and read back in memory.
     assert ApiConfiguration.objects.get(pk=config_id).api_key == keys["api_new"]
     assert ApiConfiguration.objects.get(pk=dash_config.pk).api_key == keys["dash_new"]
+
+
+# --- with DEBUG=1, Django's technical 500 page shows every frame's local variables and the POST
+# data: on every path that holds a key in clear, a crash must not put the key on that page -----
+
+FORCED = "forced failure for the leak test"
+
+
+def _crash(*args, **kwargs):
+    raise RuntimeError(FORCED)
+
+
+@pytest.fixture
+def debug_client(settings, user):
+    settings.DEBUG = True
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def _technical_page(response) -> str:
+    page = response.content.decode(errors="replace")
+    assert response.status_code == 500
+    assert FORCED in page and "Local vars" in page, page[:2000]  # the frames are on the page
+    return page
+
+
+def _json(client, method, url, body):
+    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
+
+
+# Each path: (how the request is sent, what it needs). `crash_in` says where the failure is
+# forced: "http" is the deepest point (the provider call is being sent: every frame from the view
+# down to requests is on the page), "after" is once the provider has answered.
+KEY_PATHS = [
+    ("dashboard add", "http"),
+    ("dashboard add", "after"),
+    ("dashboard replace", "http"),
+    ("dashboard replace", "after"),
+    ("dashboard re-validate", "http"),
+    ("api create", "http"),
+    ("api create", "after"),
+    ("api patch", "http"),
+    ("api patch", "after"),
+    ("api validate", "http"),
+    ("api validate", "after"),
+    ("api re-validate", "http"),
+    ("api generate", "http"),
+    ("dashboard generate", "http"),
+]
+
+
+@pytest.mark.parametrize(("path", "crash_in"), KEY_PATHS)
+def test_the_debug_error_page_never_shows_a_key(
+    debug_client, user, providers, monkeypatch, path, crash_in
+):
+    import requests
+
+    from byok.services import KeyCheckResult
+    from tests.byok.conftest import store_configuration
+    from tests.generations.conftest import image_model
+
+    provider = providers["openai"]
+    stored = store_configuration(user, provider)
+    new = new_key("openai")
+    stored.is_valid = True
+    stored.save()
+    if crash_in == "http":
+        monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", _crash)
+    else:  # the provider accepted the key; the crash comes after
+        monkeypatch.setattr("byok.services.key_check", lambda **kw: KeyCheckResult("valid", None))
+        monkeypatch.setattr("byok.services.security_event_record", _crash)
+    if path.endswith("generate"):
+        # generation_run turns provider failures into a failed generation; a database failure
+        # while recording it is what escapes, with the provider call's frames as its context.
+        monkeypatch.setattr("generations.services._fail", _crash)
+
+    pid = str(provider.pk)
+    dash = f"/dashboard/keys/{stored.pk}/"
+    model = image_model("openai", "dall-e-3")
+    send = {
+        "dashboard add": lambda: debug_client.post(
+            "/dashboard/keys/", {"name": "Second", "provider": pid, "api_key": new}
+        ),
+        "dashboard replace": lambda: debug_client.post(f"{dash}replace/", {"api_key": new}),
+        "dashboard re-validate": lambda: debug_client.post(f"{dash}validate/"),
+        "api create": lambda: _json(
+            debug_client,
+            "post",
+            "/api/api-configurations/",
+            {"name": "Second", "providerId": pid, "apiKey": new},
+        ),
+        "api patch": lambda: _json(
+            debug_client, "patch", f"/api/api-configurations/{stored.pk}/", {"apiKey": new}
+        ),
+        "api validate": lambda: _json(
+            debug_client, "post", "/api/validate-api-key/", {"providerId": pid, "apiKey": new}
+        ),
+        "api re-validate": lambda: _json(
+            debug_client, "post", "/api/validate-api-key/", {"configId": str(stored.pk)}
+        ),
+        "api generate": lambda: _json(
+            debug_client,
+            "post",
+            "/api/generations/",
+            {
+                "configId": str(stored.pk),
+                "prompt": "A fox",
+                "parameters": {"modelId": str(model.pk)},
+            },
+        ),
+        "dashboard generate": lambda: debug_client.post(
+            "/dashboard/generate/",
+            {"configuration": str(stored.pk), "model": str(model.pk), "prompt": "A fox"},
+        ),
+    }[path]
+    if path.startswith("api create") or path == "dashboard add":
+        ApiConfiguration.objects.filter(pk=stored.pk).delete()  # room on the Free plan
+
+    page = _technical_page(send())
+
+    for key in (new, stored.clear_key):
+        for fragment in fragments(key):
+            assert fragment not in page, f"{path}: a key is on the debug page"

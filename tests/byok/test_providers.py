@@ -237,10 +237,9 @@ def test_adapter_maps_standin_failures_to_the_error_classes(standin, slug, model
     assert isinstance(attempt("REFUSE this"), ContentRefused)
     assert isinstance(attempt("RATELIMIT this"), RateLimited)
     assert isinstance(attempt("UPSTREAM500 this"), ProviderUnavailable)
-    # Google's quota 429 (RESOURCE_EXHAUSTED) is the same answer for "per minute" and "per day";
-    # it stays a rate limit. OpenAI and xAI say "credits"/"insufficient_quota" outright.
-    expected = RateLimited if slug == "google" else OutOfCredit
-    assert type(attempt("NOCREDIT this")) is expected
+    # Google says "check your plan and billing details", OpenAI "insufficient_quota", xAI
+    # "credits": out of credit, not a rate limit (waiting does not help).
+    assert type(attempt("NOCREDIT this")) is OutOfCredit
 
 
 def test_imagen_sample_count_reaches_the_standin(standin):
@@ -265,3 +264,58 @@ def test_unreachable_provider_is_unreachable_not_invalid(settings):
     assert adapter.validate_key("sk-anything-at-all").status == "unreachable"
     with pytest.raises(ProviderUnavailable):
         adapter.generate(key="sk-x", model_id="gpt-image-1", prompt="p", options={})
+
+
+# --- whatever a provider (or a proxy in front of it) sends, the answer is a KeyCheck or one of
+# the error classes: never a TypeError that becomes a 500 ------------------------------------------
+
+ODD_VALUES = [None, 0, 12.5, True, "", "text", [], ["a", 1], {}, {"nested": {"deeper": [1]}}]
+ODD_BODIES = [
+    *({"error": {"message": value, "code": value, "type": value}} for value in ODD_VALUES),
+    *({"error": {"message": value, "status": value, "details": value}} for value in ODD_VALUES),
+    *({"error": value, "code": value} for value in ODD_VALUES),
+    *({"message": value} for value in ODD_VALUES),
+    *({"data": value, "usage": value, "output_format": value} for value in ODD_VALUES),
+    *({"data": [value]} for value in ODD_VALUES),
+    *(
+        {"data": [{"b64_json": value, "url": value, "revised_prompt": value}]}
+        for value in ODD_VALUES
+    ),
+    *({"predictions": value} for value in ODD_VALUES),
+    *(
+        {"predictions": [{"bytesBase64Encoded": value, "raiFilteredReason": value}]}
+        for value in ODD_VALUES
+    ),
+    *({"candidates": value, "promptFeedback": value} for value in ODD_VALUES),
+    *(
+        {"candidates": [{"content": {"parts": value}, "finishReason": value}]}
+        for value in ODD_VALUES
+    ),
+    *(
+        {"candidates": [{"content": {"parts": [{"inlineData": value, "text": value}]}}]}
+        for value in ODD_VALUES
+    ),
+    *(
+        {"api_key_blocked": value, "api_key_disabled": value, "team_blocked": value}
+        for value in ODD_VALUES
+    ),
+    *({"models": value} for value in ODD_VALUES),
+]
+
+
+@pytest.mark.parametrize("adapter_class", [OpenAIAdapter, GoogleAdapter, XAIAdapter])
+@pytest.mark.parametrize("status", [200, 400, 401, 403, 404, 408, 422, 429, 500, 503])
+def test_odd_answers_become_a_key_check_or_a_provider_error(adapter_class, status):
+    import json
+
+    adapter = adapter_class("https://provider.test")
+    for body in ODD_BODIES:
+        raw = json.dumps(body).encode()
+        check = adapter.parse_validation(status, raw, "application/json")
+        assert isinstance(check, KeyCheck) and (
+            check.reason is None or isinstance(check.reason, str)
+        ), body
+        try:
+            adapter.parse_response(status, raw, "application/json")
+        except ProviderError as exc:
+            assert isinstance(exc.message, str) and exc.message, body

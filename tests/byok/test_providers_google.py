@@ -181,6 +181,63 @@ def test_generate_skips_filtered_imagen_predictions(rsps, adapter):
 
     assert [img.data for img in output.images] == [image]
     assert output.usage == {"images": 1, "filtered": 1}
+    assert output.filtered == 1
+
+
+QUOTA_MESSAGE = (
+    "You exceeded your current quota, please check your plan and billing details. For more "
+    "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
+)
+
+
+def _exhausted(message: str, *violations: dict) -> dict:
+    details = [
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": list(violations)}
+    ]
+    return {
+        "error": {
+            "code": 429,
+            "message": message,
+            "status": "RESOURCE_EXHAUSTED",
+            "details": details if violations else [],
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "error_class"),
+    [
+        # The plain answer: the plan's quota is spent; waiting a moment does not bring it back.
+        (_exhausted(QUOTA_MESSAGE), OutOfCredit),
+        # A daily quota, and the free tier's "limit: 0" for a model it does not include.
+        (
+            _exhausted(QUOTA_MESSAGE, {"quotaId": "GenerateRequestsPerDayPerProjectPerModel"}),
+            OutOfCredit,
+        ),
+        (
+            _exhausted(
+                QUOTA_MESSAGE + " Quota exceeded for metric: generate_content_free_tier_requests, "
+                "limit: 0, model: gemini-2.5-flash-image",
+                {
+                    "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                    "quotaValue": "0",
+                },
+            ),
+            OutOfCredit,
+        ),
+        # Google's own details say it is a per-minute limit: waiting works.
+        (fixture("google_error_resource_exhausted.json"), RateLimited),
+        (_exhausted("Resource has been exhausted (e.g. check quota)."), RateLimited),
+    ],
+)
+def test_a_spent_quota_is_out_of_credit_and_a_per_minute_limit_is_a_rate_limit(
+    rsps, adapter, body, error_class
+):
+    rsps.post(PREDICT, status=429, json=body)
+    with pytest.raises(error_class) as caught:
+        generate(adapter)
+    assert type(caught.value) is error_class
+    assert caught.value.http_status == 429
 
 
 def test_generate_decodes_the_gemini_inline_image(rsps, adapter):

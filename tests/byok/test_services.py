@@ -6,7 +6,7 @@ from byok import services
 from byok.models import ApiConfiguration
 from tests.byok.conftest import INVALID_REASONS, PROVIDERS, new_key, store_configuration
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def events(user, kind):

@@ -9,7 +9,7 @@ from generations.models import ApiUsage, Image, ImageGeneration
 from tests.factories import make_user
 from tests.generations.conftest import generate_url, image_model, media_files, success_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture

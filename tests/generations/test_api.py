@@ -18,7 +18,7 @@ from tests.generations.conftest import (
 )
 from tests.images import png_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def post(client: Client, body, raw: str | None = None):
@@ -108,6 +108,40 @@ def test_timeout_is_504(logged_in, configs, mocked):
     response = post(logged_in, body_for(configs["xai"], image_model("xai", "grok-imagine-image")))
     assert response.status_code == 504
     assert "too long" in response.json()["error"]
+
+
+def test_garbage_answer_is_502_with_nothing_counted(logged_in, user, configs, mocked):
+    mocked.post(generate_url("openai", "dall-e-3"), body=b"<html>Bad gateway</html>", status=200)
+    response = post(logged_in, body_for(configs["openai"], image_model("openai", "dall-e-3")))
+    assert response.status_code == 502
+    assert response.json()["error"].endswith(".")
+    assert ImageGeneration.objects.get().status == "failed"
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+def test_sequential_requests_count_exactly_up_to_the_limit(logged_in, user, configs, mocked):
+    user.usage_count = 47
+    user.save()
+    url = generate_url("openai", "dall-e-3")
+    ok = success_body("openai", "dall-e-3")
+    # responses answers registrations for one URL in order: successes and failures mixed.
+    mocked.post(url, json=ok)
+    mocked.post(url, status=500, json={"error": {"message": "The server had an error."}})
+    mocked.post(url, json=ok)
+    mocked.post(url, status=429, json={"error": {"message": "Slow down.", "code": "rate_limit"}})
+    mocked.post(url, json=ok)
+    body = body_for(configs["openai"], image_model("openai", "dall-e-3"))
+
+    statuses = [post(logged_in, body).status_code for _ in range(6)]
+
+    assert statuses == [201, 502, 201, 429, 201, 403]
+    assert len(mocked.calls) == 5  # the refused one never reached the provider
+    user.refresh_from_db()
+    assert user.usage_count == 50
+    assert ImageGeneration.objects.filter(status="completed").count() == 3
+    usage = logged_in.get("/api/usage/").json()["data"]
+    assert (usage["usage_count"], usage["remaining"]) == (50, 0)
 
 
 def test_plan_limit_is_403(logged_in, user, configs, mocked):
@@ -237,3 +271,103 @@ def test_unknown_api_path_is_json(logged_in):
     response = logged_in.get("/api/generations/not-a-uuid/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+# --- messages that tell the truth ---------------------------------------------------------------
+
+
+def test_a_spent_google_quota_is_reported_as_out_of_credit_not_as_a_rate_limit(
+    logged_in, user, configs, mocked
+):
+    model_id = "gemini-2.5-flash-image"
+    mocked.post(
+        generate_url("google", model_id),
+        status=429,
+        json={
+            "error": {
+                "code": 429,
+                "message": "You exceeded your current quota, please check your plan and billing "
+                "details.",
+                "status": "RESOURCE_EXHAUSTED",
+            }
+        },
+    )
+    response = post(logged_in, body_for(configs["google"], image_model("google", model_id)))
+    assert response.status_code == 429
+    error = response.json()["error"]
+    assert error.startswith("The provider account behind this key is out of credit.")
+    assert "wait a moment" not in error
+    assert "check your plan and billing details" in error
+    user.refresh_from_db()
+    assert user.usage_count == 0
+
+
+IMAGEN = "imagen-4.0-generate-001"
+
+
+@pytest.mark.parametrize(
+    ("asked", "predictions", "blocked", "notice"),
+    [
+        (
+            2,
+            [{"raiFilteredReason": "Your current safety filter threshold filtered out 1 image."}],
+            1,
+            "1 of 2 images was blocked by Google’s safety filter; blocked images are not charged.",
+        ),
+        # Without a reason in the answer: Imagen just sends fewer images than asked for.
+        (
+            3,
+            [],
+            2,
+            "2 of 3 images were blocked by Google’s safety filter; blocked images are not charged.",
+        ),
+    ],
+)
+def test_imagen_with_images_filtered_says_so_and_costs_only_what_came_back(
+    logged_in, user, configs, mocked, asked, predictions, blocked, notice
+):
+    body = success_body("google", IMAGEN)
+    body["predictions"] += predictions
+    mocked.post(generate_url("google", IMAGEN), json=body)
+
+    response = post(
+        logged_in, body_for(configs["google"], image_model("google", IMAGEN), count=asked)
+    )
+
+    assert response.status_code == 201, response.content
+    row = response.json()["data"]
+    assert len(row["images"]) == 1
+    assert row["images_filtered"] == blocked
+    assert row["notice"] == notice
+    assert row["cost_estimate"] == "0.0400"  # one image at $0.04, not `asked` of them
+    page = logged_in.get(f"/dashboard/generations/{row['id']}/").content.decode()
+    assert notice.replace("’", "&#x27;") in page or notice in page
+    assert "$0.040" in page
+    user.refresh_from_db()
+    assert user.usage_count == 1  # the request counts once, as any success
+    french = logged_in.get(f"/api/generations/{row['id']}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "filtre de sécurité de Google" in french.json()["data"]["notice"]
+
+
+def test_a_generation_with_nothing_blocked_has_no_notice(logged_in, configs, mocked):
+    mocked.post(generate_url("google", IMAGEN), json=success_body("google", IMAGEN))
+    response = post(logged_in, body_for(configs["google"], image_model("google", IMAGEN)))
+    row = response.json()["data"]
+    assert (row["images_filtered"], row["notice"]) == (0, None)
+    page = logged_in.get(f"/dashboard/generations/{row['id']}/").content.decode()
+    assert "safety filter" not in page
+
+
+def test_an_xai_moderated_slot_is_counted_as_blocked(logged_in, configs, mocked):
+    body = success_body("xai", "grok-imagine-image")
+    body["data"].append({"respect_moderation": False})
+    mocked.post(generate_url("xai", "grok-imagine-image"), json=body)
+    response = post(
+        logged_in,
+        body_for(configs["xai"], image_model("xai", "grok-imagine-image"), count=2),
+    )
+    assert response.status_code == 201, response.content
+    row = response.json()["data"]
+    assert row["images_filtered"] == 1
+    assert row["notice"].startswith("1 of 2 images was blocked by xAI’s safety filter")
+    assert row["cost_estimate"] == "0.0200"  # xAI's own figure for what it made

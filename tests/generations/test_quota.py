@@ -1,5 +1,5 @@
 """The monthly quota: atomic reserve/refund, lazy reset, the bulk command, and the concurrency
-test on PostgreSQL (parallel requests at 49/50: exactly one gets through)."""
+tests (parallel requests at 49/50: exactly one gets through), on PostgreSQL and on SQLite."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from generations.quota import next_reset_after, quota_refund, quota_reserve, usa
 from tests.generations.conftest import image_model, make_configuration, media_files
 from tests.standin import StandIn
 
+pytestmark = pytest.mark.sqlite
+
 
 def _at(user, count: int, reset_in: timedelta = timedelta(days=10)) -> None:
     User.objects.filter(pk=user.pk).update(usage_count=count, reset_date=timezone.now() + reset_in)
@@ -37,6 +39,18 @@ def test_reserve_counts_until_the_limit_then_refuses(user):
         quota_reserve(user=user)
     user.refresh_from_db()
     assert user.usage_count == 50
+
+
+@pytest.mark.django_db
+def test_reserve_and_refund_read_back_aware_datetimes_of_the_stored_period(user):
+    _at(user, 3)
+    reservation = quota_reserve(user=user)
+    stored = User.objects.get(pk=user.pk)
+    assert timezone.is_aware(reservation.reset_date) and timezone.is_aware(user.reset_date)
+    assert reservation.reset_date == user.reset_date == stored.reset_date
+    assert (reservation.usage_count, stored.usage_count) == (4, 4)
+    assert quota_refund(reservation=reservation, user=user) is True
+    assert user.usage_count == 3 == User.objects.get(pk=user.pk).usage_count
 
 
 @pytest.mark.django_db
@@ -124,7 +138,7 @@ def test_reset_usage_command_resets_expired_periods_only_and_is_idempotent(user,
     assert "0 user" in out.getvalue()
 
 
-# --- concurrency, on PostgreSQL, across real connections -----------------------------------------
+# --- concurrency, across real connections (SQLite: a file database, as runserver uses) ------------
 
 
 def _fire(user, body: dict, n: int) -> list[int]:

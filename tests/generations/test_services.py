@@ -23,7 +23,7 @@ from tests.generations.conftest import (
 )
 from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def run(user, configuration, model, prompt="A red fox in the snow", **parameters):
@@ -343,11 +343,17 @@ def test_database_failure_after_files_written_leaves_no_orphans(user, configs, m
     mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
     # A trigger that refuses ApiUsage rows makes the final transaction fail after the files.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no'; END $$ "
-            "LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE INSERT ON generations_apiusage "
-            "FOR EACH ROW EXECUTE FUNCTION refuse();"
-        )
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON generations_apiusage "
+                "BEGIN SELECT RAISE(ABORT, 'no'); END;"
+            )
+        else:
+            cursor.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no'; "
+                "END $$ LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE INSERT ON "
+                "generations_apiusage FOR EACH ROW EXECUTE FUNCTION refuse();"
+            )
     with pytest.raises(GenerationFailed):
         run(user, configs["openai"], image_model("openai", "dall-e-2"))
     assert media_files() == []

@@ -17,7 +17,7 @@ from generations.models import ImageGeneration
 from generations.services import generations_sweep_pending
 from tests.generations.conftest import generate_url, image_model, success_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 ABANDONED = "Bambi stopped before the provider answered; this generation was not counted."
 

@@ -32,7 +32,7 @@ from tests.generations.conftest import (
 )
 from tests.images import png_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def form_data(configuration, model, prompt="A fox in the snow", **options):
