@@ -13,7 +13,6 @@ Vertex AI needs OAuth, not an API key, so it is not what this adapter speaks.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -60,14 +59,14 @@ _INVALID_KEY_REASONS = {"API_KEY_INVALID", "API_KEY_EXPIRED"}
 _REFUSAL_WORDS = ("responsible ai", "may violate our policies", "sensitive words", "safety")
 # 429 RESOURCE_EXHAUSTED: "You exceeded your current quota, please check your plan and billing
 # details" is what a spent free tier, a daily quota or a model the free tier does not include
-# ("limit: 0") answers; waiting a moment does not help, billing does.
+# ("limit: 0") answers, and Google gives the same words for its per-minute quotas: the key's
+# plan is what limits it, so the user is told to look at the plan and billing, not to wait.
 _NO_CREDIT_WORDS = (
     "plan and billing",
     "billing details",
     "exceeded your current quota",
     "limit: 0",
 )
-_SHORT_WINDOW = re.compile(r"Per(Minute|Second)")
 
 
 def _is_gemini(model_id: str) -> bool:
@@ -256,9 +255,6 @@ def _quota_spent(error: dict) -> bool:
     violations = error["violations"]
     if any(str(v.get("quotaValue")) == "0" for v in violations):
         return True  # the free tier does not include this model at all
-    quota_ids = [str(v.get("quotaId", "")) for v in violations]
-    if quota_ids and all(_SHORT_WINDOW.search(q) for q in quota_ids):
-        return False  # a per-minute limit: Google's own details say waiting works
     lowered = (error["message"] or "").lower()
     return any(words in lowered for words in _NO_CREDIT_WORDS)
 

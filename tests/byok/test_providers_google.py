@@ -225,12 +225,12 @@ def _exhausted(message: str, *violations: dict) -> dict:
             ),
             OutOfCredit,
         ),
-        # Google's own details say it is a per-minute limit: waiting works.
-        (fixture("google_error_resource_exhausted.json"), RateLimited),
+        # A per-minute quota in the details: Google still says "check your plan and billing".
+        (fixture("google_error_resource_exhausted.json"), OutOfCredit),
         (_exhausted("Resource has been exhausted (e.g. check quota)."), RateLimited),
     ],
 )
-def test_a_spent_quota_is_out_of_credit_and_a_per_minute_limit_is_a_rate_limit(
+def test_a_quota_answer_that_names_plan_and_billing_is_out_of_credit(
     rsps, adapter, body, error_class
 ):
     rsps.post(PREDICT, status=429, json=body)
@@ -306,7 +306,7 @@ def test_generate_refuses_a_blocked_gemini_prompt(rsps, adapter):
         (400, "google_error_responsible_ai.json", ContentRefused),
         (400, "google_error_invalid_argument.json", BadRequest),
         (404, "google_error_not_found.json", BadRequest),
-        (429, "google_error_resource_exhausted.json", RateLimited),
+        (429, "google_error_resource_exhausted.json", OutOfCredit),
         (500, "google_error_internal.json", ProviderUnavailable),
         (503, "google_error_unavailable.json", ProviderUnavailable),
     ],
