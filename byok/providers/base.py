@@ -2,12 +2,17 @@
 
 An adapter knows one provider's wire format and nothing else:
 
-- `validate_key(key)` calls a free endpoint and answers a `KeyCheck`;
-- `build_request(...)` turns a prompt and options into a `PreparedRequest` (pure);
-- `parse_response(status, body, content_type)` turns the provider's answer into a
-  `GenerationOutput` or raises one of `byok.providers.errors` (pure, except that image URLs are
-  downloaded at once because they expire);
-- `generate(...)` = build -> one POST through `bambi.http` -> parse.
+- `validation_request(key)` / `parse_validation(...)`: the free call that checks a key, and its
+  answer read as a `KeyCheck`;
+- `build_request(...)`: a prompt and options -> a `PreparedRequest` (pure);
+- `parse_output(payload, ...)`: a successful JSON answer -> a `GenerationOutput` (pure, except
+  that image URLs are downloaded at once because they expire);
+- `classify_error(status, payload)`: an error answer -> one of `byok.providers.errors`.
+
+The flow around those hooks is shared and lives here: `validate_key(key)`, and
+`generate(...)` = `build_request` -> `request_images` (one call through `bambi.http`, then
+`parse_response`: unreadable answer, `classify_error` or `parse_output`). Another kind of image
+call (an edit) is one more `build_…_request` hook whose request goes through `request_images`.
 
 Adapters never hold a key beyond the call that receives it, and never build a URL from anything
 but the provider row's `api_base_url`.
@@ -30,6 +35,8 @@ from django.views.decorators.debug import sensitive_variables
 from bambi import http
 from byok.providers.errors import (
     AnswerTooLarge,
+    BadRequest,
+    InvalidKey,
     PrivateNetworkRefused,
     ProviderError,
     ProviderTimeout,
@@ -44,6 +51,7 @@ class KeyCheck:
 
     status: Literal["valid", "invalid", "unreachable"]
     reason: str | None = None
+    timed_out: bool = False
 
     @property
     def is_valid(self) -> bool:
@@ -125,6 +133,22 @@ class ProviderAdapter:
         capabilities; only the fields this model family accepts are sent."""
         raise NotImplementedError
 
+    def parse_output(self, payload: dict, *, max_images: int | None = None) -> GenerationOutput:
+        """A 200 answer's JSON object -> images, or raise a `ProviderError` subclass (a refusal
+        hidden in a 200, an answer without images).
+
+        `max_images` (the count asked for): images past it are neither decoded nor downloaded,
+        so a provider that answers 30 for n=1 costs one image's work and stores one."""
+        raise NotImplementedError
+
+    def classify_error(self, status: int, payload: dict) -> ProviderError:
+        """An error answer (any status but 200, its body a JSON object) -> the exception that
+        says what it means for the user. Classify by body and status together: providers give
+        the same status different meanings. `error_for_status` is the fallback table."""
+        raise NotImplementedError
+
+    # --- shared flow -----------------------------------------------------------------------------
+
     def parse_response(
         self,
         status: int,
@@ -133,13 +157,13 @@ class ProviderAdapter:
         *,
         max_images: int | None = None,
     ) -> GenerationOutput:
-        """The generation answer -> images, or raise a `ProviderError` subclass.
-
-        `max_images` (the count asked for): images past it are neither decoded nor downloaded,
-        so a provider that answers 30 for n=1 costs one image's work and stores one."""
-        raise NotImplementedError
-
-    # --- shared flow -----------------------------------------------------------------------------
+        """Any answer to an image call -> images, or raise a `ProviderError` subclass."""
+        payload = load_json(body)
+        if payload is None:
+            raise unreadable_answer(status)
+        if status != 200:
+            raise self.classify_error(status, payload)
+        return self.parse_output(payload, max_images=max_images)
 
     @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
     def validate_key(self, key: str) -> KeyCheck:
@@ -150,13 +174,7 @@ class ProviderAdapter:
         """
         prepared = self.validation_request(key)
         try:
-            response = http.request(
-                prepared.method,
-                prepared.url,
-                headers=prepared.headers,
-                json=prepared.json,
-                timeout=http.validate_timeout(),
-            )
+            response = _send(prepared, timeout=http.validate_timeout())
         except http.PrivateAddressRefused:
             return KeyCheck(
                 "unreachable",
@@ -165,7 +183,7 @@ class ProviderAdapter:
         except http.ResponseTooLarge:
             return KeyCheck("unreachable", "The provider's answer was far larger than a key check.")
         except requests.Timeout:
-            return KeyCheck("unreachable", "The provider did not answer in time.")
+            return KeyCheck("unreachable", "The provider did not answer in time.", timed_out=True)
         except requests.RequestException:
             return KeyCheck("unreachable", "The provider could not be reached.")
         check = self.parse_validation(
@@ -177,20 +195,24 @@ class ProviderAdapter:
 
     @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
     def generate(self, *, key: str, model_id: str, prompt: str, options: dict) -> GenerationOutput:
-        """Build, send once, parse. Raises a `ProviderError` subclass on any failure.
+        """Build, send once, parse. Raises a `ProviderError` subclass on any failure."""
+        prepared = self.build_request(key=key, model_id=model_id, prompt=prompt, options=options)
+        return self.request_images(
+            prepared, key=key, max_images=max(int(options.get("count") or 1), 1)
+        )
 
-        Exactly one POST: a read timeout becomes `ProviderTimeout` and is not retried, because
+    @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
+    def request_images(
+        self, prepared: PreparedRequest, *, key: str, max_images: int
+    ) -> GenerationOutput:
+        """Send an image call (`prepared` carries `key`) and parse its answer: at most
+        `max_images` images, or a `ProviderError` subclass with `key` scrubbed from it.
+
+        Exactly one call: a read timeout becomes `ProviderTimeout` and is not retried, because
         the provider may have generated (and billed) the images already.
         """
-        prepared = self.build_request(key=key, model_id=model_id, prompt=prompt, options=options)
         try:
-            response = http.request(
-                prepared.method,
-                prepared.url,
-                headers=prepared.headers,
-                json=prepared.json,
-                timeout=http.generate_timeout(),
-            )
+            response = _send(prepared, timeout=http.generate_timeout())
         except http.PrivateAddressRefused as exc:
             raise PrivateNetworkRefused(
                 gettext(
@@ -203,7 +225,6 @@ class ProviderAdapter:
             raise ProviderTimeout() from exc
         except requests.RequestException as exc:
             raise ProviderUnavailable(gettext("The image provider could not be reached.")) from exc
-        max_images = max(int(options.get("count") or 1), 1)
         try:
             output = self.parse_response(
                 response.status_code,
@@ -217,6 +238,17 @@ class ProviderAdapter:
         if len(output.images) > max_images:  # an adapter that did not stop early
             output = GenerationOutput(output.images[:max_images], output.cost_usd, output.usage)
         return output
+
+
+def _send(prepared: PreparedRequest, *, timeout: Any) -> requests.Response:
+    """One call through the outgoing-HTTP seam (timeouts, network guard, size cap)."""
+    return http.request(
+        prepared.method,
+        prepared.url,
+        headers=prepared.headers,
+        json=prepared.json,
+        timeout=timeout,
+    )
 
 
 # --- helpers shared by the adapters --------------------------------------------------------------
@@ -309,8 +341,27 @@ def unreadable_answer(status: int) -> ProviderError:
     )
 
 
+def error_for_status(status: int, message: str | None, **details: Any) -> ProviderError:
+    """What an error answer means when its body says nothing more specific (sentry-style: by
+    status). Adapters try their provider's codes and wording first, then fall back to this."""
+    if status == 401:
+        return InvalidKey(message, **details)
+    if status == 429:
+        return RateLimited(message, **details)
+    if status == 408:
+        return ProviderTimeout(message, **details)
+    if 400 <= status < 500:
+        return BadRequest(message, **details)
+    return ProviderUnavailable(message, **details)
+
+
 def unreadable_validation(status: int) -> KeyCheck:
     return KeyCheck("unreachable", f"The provider sent an unexpected answer (HTTP {status}).")
+
+
+def given_options(options: dict, *names: str) -> dict:
+    """The options among `names` that have a value, in that order (request body fields)."""
+    return {name: options[name] for name in names if options.get(name)}
 
 
 def text_of(value: Any) -> str | None:

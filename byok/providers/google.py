@@ -2,7 +2,7 @@
 
 The key never goes in the URL (`?key=`): URLs end up in access logs and tracebacks.
 
-Two model families behind one key (see /work/shared/providers.md):
+Two model families behind one key:
 - Gemini image models (`gemini-*`, "Nano Banana"): `:generateContent`, images come back as
   `inlineData` parts next to text parts; a safety stop or a text-only answer is a refusal.
 - Imagen (everything else): `:predict`. `sampleCount` defaults to 4 when left out, which would
@@ -25,20 +25,18 @@ from byok.providers.base import (
     ProviderAdapter,
     ProviderImage,
     decode_b64,
+    error_for_status,
     json_safe,
     load_json,
     sniff_mime,
     text_of,
-    unreadable_answer,
     unreadable_validation,
 )
 from byok.providers.errors import (
-    BadRequest,
     ContentRefused,
     InvalidKey,
     OutOfCredit,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
@@ -130,23 +128,37 @@ class GoogleAdapter(ProviderAdapter):
             url = self._model_url(model_id, "predict")
         return PreparedRequest("POST", url, self._headers(key), body)
 
-    def parse_response(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str | None,
-        *,
-        max_images: int | None = None,
-    ) -> GenerationOutput:
-        payload = load_json(body)
-        if payload is None:
-            raise unreadable_answer(status)
-        if status != 200:
-            raise _classify_error(status, payload)
-        # The answer's shape says which API answered; parse_response does not get the model.
+    def parse_output(self, payload: dict, *, max_images: int | None = None) -> GenerationOutput:
+        # The answer's shape says which API answered; the parser does not get the model.
         if "candidates" in payload or "promptFeedback" in payload:
             return _parse_generate_content(payload, max_images)
         return _parse_predict(payload, max_images)
+
+    # --- errors ----------------------------------------------------------------------------------
+
+    def classify_error(self, status: int, payload: dict) -> ProviderError:
+        error = _error_fields(payload)
+        message = error["message"]
+        lowered = (message or "").lower()
+        details: dict[str, Any] = {
+            "provider_status": status,
+            "code": next(iter(sorted(error["reasons"])), None) or error["status"] or None,
+        }
+
+        if error["reasons"] & _INVALID_KEY_REASONS or status in (401, 403):
+            # 400 API_KEY_INVALID (bad key), 401 UNAUTHENTICATED, 403 PERMISSION_DENIED (no key,
+            # or a key restricted away from this API).
+            return InvalidKey(message, **details)
+        if status == 400 and "billed users" in lowered:
+            # "Imagen API is only accessible to billed users at this time.": the key works, the
+            # project behind it has no billing.
+            return OutOfCredit(message, **details)
+        if status == 429:
+            return (OutOfCredit if _quota_spent(error) else RateLimited)(message, **details)
+        if status == 400 and any(word in lowered for word in _REFUSAL_WORDS):
+            return ContentRefused(message, **details)
+        # 400 INVALID_ARGUMENT, 404 NOT_FOUND (a retired model): BadRequest; 5xx: unavailable.
+        return error_for_status(status, message, **details)
 
 
 def _parse_generate_content(payload: dict, max_images: int | None = None) -> GenerationOutput:
@@ -257,31 +269,3 @@ def _quota_spent(error: dict) -> bool:
         return True  # the free tier does not include this model at all
     lowered = (error["message"] or "").lower()
     return any(words in lowered for words in _NO_CREDIT_WORDS)
-
-
-def _classify_error(status: int, payload: dict) -> ProviderError:
-    error = _error_fields(payload)
-    message = error["message"]
-    lowered = (message or "").lower()
-    kwargs: dict[str, Any] = {
-        "provider_status": status,
-        "code": next(iter(sorted(error["reasons"])), None) or error["status"] or None,
-    }
-
-    if error["reasons"] & _INVALID_KEY_REASONS or status in (401, 403):
-        # 400 API_KEY_INVALID (bad key), 401 UNAUTHENTICATED, 403 PERMISSION_DENIED (no key,
-        # or a key restricted away from this API).
-        return InvalidKey(message, **kwargs)
-    if status == 400 and "billed users" in lowered:
-        # "Imagen API is only accessible to billed users at this time.": the key works, the
-        # project behind it has no billing.
-        return OutOfCredit(message, **kwargs)
-    if status == 429:
-        return (OutOfCredit if _quota_spent(error) else RateLimited)(message, **kwargs)
-    if status == 400 and any(word in lowered for word in _REFUSAL_WORDS):
-        return ContentRefused(message, **kwargs)
-    if status == 408:
-        return ProviderTimeout(message, **kwargs)
-    if 400 <= status < 500:
-        return BadRequest(message, **kwargs)  # 400 INVALID_ARGUMENT, 404 NOT_FOUND (retired)
-    return ProviderUnavailable(message, **kwargs)

@@ -1,6 +1,12 @@
 """OpenAI Images API: `POST {base}/v1/images/generations` with `Authorization: Bearer <key>`.
 
-Two model families with different rules (see /work/shared/providers.md):
+`OpenAICompatibleAdapter` speaks the dialect that OpenAI published and others copied (xAI):
+bearer key, `{"model", "prompt", "n", …}` in, `{"data": [{"b64_json" | "url",
+"revised_prompt"?}], "usage"?}` out, errors as `{"error": {"message", "type", "param", "code"}}`,
+a key checked by listing models. A provider that copied it subclasses it and overrides what
+differs (see xai.py).
+
+`OpenAIAdapter` adds OpenAI's two model families, with different rules:
 - `gpt-image-*` always answers base64 and refuses `response_format` (400 unknown_parameter);
   it takes `output_format` and `background`.
 - `dall-e-*` answers a URL unless asked for `b64_json`; `style` exists on dall-e-3 only.
@@ -10,6 +16,7 @@ URL answer is still handled (downloaded at once) if one comes back.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext
@@ -22,20 +29,19 @@ from byok.providers.base import (
     ProviderImage,
     decode_b64,
     download_image,
+    error_for_status,
+    given_options,
     json_safe,
     load_json,
     sniff_mime,
     text_of,
-    unreadable_answer,
     unreadable_validation,
 )
 from byok.providers.errors import (
-    BadRequest,
     ContentRefused,
     InvalidKey,
     OutOfCredit,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
@@ -45,34 +51,35 @@ _NO_CREDIT_CODES = {"insufficient_quota", "billing_hard_limit_reached", "billing
 _FORMAT_MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-def _is_dalle(model_id: str) -> bool:
-    return model_id.startswith("dall-e")
+class OpenAICompatibleAdapter(ProviderAdapter):
+    """The OpenAI Images dialect. Not registered itself: providers subclass it.
 
+    Hooks a subclass overrides where its provider differs: `validation_path` and
+    `parse_validation`, `generation_fields`, `is_withheld`, `image_mime`, `no_image_error`,
+    `cost`, `error_fields`, `classify_error`.
+    """
 
-class OpenAIAdapter(ProviderAdapter):
-    slug = "openai"
+    generations_path: str = "/v1/images/generations"
+    validation_path: str = "/v1/models"  # listing models is free and needs only a working key
 
-    def _headers(self, key: str) -> dict:
+    def headers(self, key: str) -> dict:
         return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
     # --- key validation --------------------------------------------------------------------------
 
     def validation_request(self, key: str) -> PreparedRequest:
-        # Listing models is free and needs only a working key.
-        return PreparedRequest("GET", f"{self.base_url}/v1/models", self._headers(key), None)
+        return PreparedRequest("GET", self.base_url + self.validation_path, self.headers(key), None)
 
     def parse_validation(self, status: int, body: bytes, content_type: str | None) -> KeyCheck:
         if status == 200:
             return KeyCheck("valid")
-        error = _error_fields(load_json(body))
+        message = text_of(self.error_fields(load_json(body)).get("message"))
         if status == 401:
-            return KeyCheck(
-                "invalid", text_of(error.get("message")) or gettext(InvalidKey.default_message)
-            )
+            return KeyCheck("invalid", message or gettext(InvalidKey.default_message))
         if status == 403:
             # A restricted key (no "models: read" scope) or an unsupported region: the key
             # authenticates, so it is not invalid; generation will explain what it may not do.
-            return KeyCheck("valid", text_of(error.get("message")))
+            return KeyCheck("valid", message)
         return unreadable_validation(status)
 
     # --- generation ------------------------------------------------------------------------------
@@ -84,90 +91,109 @@ class OpenAIAdapter(ProviderAdapter):
             "model": model_id,
             "prompt": prompt,
             "n": int(options.get("count") or 1),
+            **self.generation_fields(model_id, options),
         }
-        for name in ("size", "quality"):
-            if options.get(name):
-                body[name] = options[name]
-        if _is_dalle(model_id):
-            body["response_format"] = "b64_json"
-            if model_id == "dall-e-3" and options.get("style"):
-                body["style"] = options["style"]
-        else:
-            for name in ("output_format", "background"):
-                if options.get(name):
-                    body[name] = options[name]
         return PreparedRequest(
-            "POST", f"{self.base_url}/v1/images/generations", self._headers(key), body
+            "POST", self.base_url + self.generations_path, self.headers(key), body
         )
 
-    def parse_response(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str | None,
-        *,
-        max_images: int | None = None,
-    ) -> GenerationOutput:
-        payload = load_json(body)
-        if payload is None:
-            raise unreadable_answer(status)
-        if status != 200:
-            raise _classify_error(status, payload)
+    def generation_fields(self, model_id: str, options: dict) -> dict:
+        """The body fields after model, prompt and n: only those this model accepts."""
+        raise NotImplementedError
+
+    def parse_output(self, payload: dict, *, max_images: int | None = None) -> GenerationOutput:
         items = payload.get("data")
-        if not isinstance(items, list) or not items:
+        if not isinstance(items, list):
             raise ProviderUnavailable(
                 gettext("The provider answered without any image."), provider_status=200
             )
-        # gpt-image says the format once for the whole answer.
-        declared_mime = _FORMAT_MIME.get(str(payload.get("output_format") or "").lower())
         images: list[ProviderImage] = []
+        withheld = 0
         for item in items:
             if max_images is not None and len(images) >= max_images:
                 break  # more than asked for: not decoded, not downloaded, not stored
             if not isinstance(item, dict):
                 raise ProviderUnavailable(gettext("The provider sent an unreadable image entry."))
-            revised = text_of(item.get("revised_prompt"))
-            if item.get("b64_json"):
-                data, _ = decode_b64(item["b64_json"])
-                images.append(
-                    ProviderImage(data, sniff_mime(data) or declared_mime, revised_prompt=revised)
-                )
-            elif item.get("url"):
-                images.append(download_image(item["url"], revised_prompt=revised))
-            else:
-                raise ProviderUnavailable(gettext("The provider sent an image entry without data."))
-        return GenerationOutput(images=images, usage=json_safe(payload.get("usage")))
+            if self.is_withheld(item):
+                withheld += 1
+                continue
+            images.append(self.image_from_item(item, payload))
+        if not images:
+            raise self.no_image_error()
+        usage = json_safe(payload.get("usage"))
+        return GenerationOutput(
+            images=images, cost_usd=self.cost(usage), usage=usage, filtered=withheld
+        )
 
+    def image_from_item(self, item: dict, payload: dict) -> ProviderImage:
+        """One `data` entry -> the image (its base64 decoded, or its URL downloaded)."""
+        revised = text_of(item.get("revised_prompt"))
+        if item.get("b64_json"):
+            data, prefix_mime = decode_b64(item["b64_json"])
+            mime = sniff_mime(data) or self.image_mime(item, payload, prefix_mime)
+            return ProviderImage(data, mime, revised_prompt=revised)
+        if item.get("url"):
+            return download_image(item["url"], revised_prompt=revised)
+        raise ProviderUnavailable(gettext("The provider sent an image entry without data."))
 
-def _error_fields(payload: dict | None) -> dict:
-    """OpenAI errors: {"error": {"message", "type", "param", "code"}} -> that inner dict."""
-    error = (payload or {}).get("error")
-    if isinstance(error, dict):
-        return {k: error.get(k) for k in ("message", "type", "param", "code")}
-    if isinstance(error, str):  # some proxies flatten it
-        return {"message": error}
-    return {}
+    def is_withheld(self, item: dict) -> bool:
+        """Whether a `data` entry is a slot the provider's moderation left empty (not an error)."""
+        return False
 
+    def image_mime(self, item: dict, payload: dict, prefix_mime: str | None) -> str | None:
+        """The type of a base64 image whose bytes do not say it: gpt-image states its
+        `output_format` once for the whole answer."""
+        return _FORMAT_MIME.get(str(payload.get("output_format") or "").lower())
 
-def _classify_error(status: int, payload: dict) -> ProviderError:
-    error = _error_fields(payload)
-    message = text_of(error.get("message"))
-    code = str(error.get("code") or "")
-    kind = str(error.get("type") or "")
-    kwargs: dict[str, Any] = {"provider_status": status, "code": code or kind or None}
+    def no_image_error(self) -> ProviderError:
+        """A 200 without any image."""
+        return ProviderUnavailable(
+            gettext("The provider answered without any image."), provider_status=200
+        )
 
-    if status == 401 or code == "invalid_api_key":
-        return InvalidKey(message, **kwargs)
-    if code in _NO_CREDIT_CODES or kind in _NO_CREDIT_CODES:
-        return OutOfCredit(message, **kwargs)
-    if status == 429:
-        return RateLimited(message, **kwargs)
-    if code in _REFUSAL_CODES or "safety system" in (message or "").lower():
-        return ContentRefused(message, **kwargs)
-    if status == 408:
-        return ProviderTimeout(message, **kwargs)
-    if 400 <= status < 500:
+    def cost(self, usage: dict) -> Decimal | None:
+        """The exact cost when the answer states it; OpenAI reports tokens, not money."""
+        return None
+
+    # --- errors ----------------------------------------------------------------------------------
+
+    def error_fields(self, payload: dict | None) -> dict:
+        """{"error": {"message", "type", "param", "code"}} -> that inner dict."""
+        error = (payload or {}).get("error")
+        if isinstance(error, dict):
+            return {k: error.get(k) for k in ("message", "type", "param", "code")}
+        if isinstance(error, str):  # some proxies flatten it
+            return {"message": error}
+        return {}
+
+    def classify_error(self, status: int, payload: dict) -> ProviderError:
+        error = self.error_fields(payload)
+        message = text_of(error.get("message"))
+        code = str(error.get("code") or "")
+        kind = str(error.get("type") or "")
+        details: dict[str, Any] = {"provider_status": status, "code": code or kind or None}
+
+        if status == 401 or code == "invalid_api_key":
+            return InvalidKey(message, **details)
+        if code in _NO_CREDIT_CODES or kind in _NO_CREDIT_CODES:
+            return OutOfCredit(message, **details)
+        if status == 429:
+            return RateLimited(message, **details)
+        if code in _REFUSAL_CODES or "safety system" in (message or "").lower():
+            return ContentRefused(message, **details)
         # 400 invalid_size / unknown_parameter, 403 organisation not verified for a model,
-        # 404 model_not_found: all "this request cannot work as it is".
-        return BadRequest(message, **kwargs)
-    return ProviderUnavailable(message, **kwargs)
+        # 404 model_not_found: all "this request cannot work as it is" (BadRequest).
+        return error_for_status(status, message, **details)
+
+
+class OpenAIAdapter(OpenAICompatibleAdapter):
+    slug = "openai"
+
+    def generation_fields(self, model_id: str, options: dict) -> dict:
+        if model_id.startswith("dall-e"):
+            fields = given_options(options, "size", "quality")
+            fields["response_format"] = "b64_json"
+            if model_id == "dall-e-3" and options.get("style"):
+                fields["style"] = options["style"]
+            return fields
+        return given_options(options, "size", "quality", "output_format", "background")
