@@ -121,6 +121,16 @@ def test_every_error_has_a_default_sentence_and_is_a_provider_error(error_class)
     assert str(error) == error.message
 
 
+def test_error_http_statuses_are_what_bambi_answers():
+    assert InvalidKey().http_status == 400
+    assert ContentRefused().http_status == 422
+    assert RateLimited().http_status == 429
+    assert OutOfCredit().http_status == 429
+    assert BadRequest().http_status == 400
+    assert ProviderUnavailable().http_status == 502
+    assert ProviderTimeout().http_status == 504
+
+
 def test_error_keeps_the_provider_message_but_cuts_a_long_one():
     assert BadRequest("Invalid size.").message == "Invalid size."
     assert len(BadRequest("x " * 2000).message) <= 500

@@ -1,0 +1,95 @@
+"""Recorded provider answers: tests/fixtures/providers/<slug>/<name>.json.
+
+These files are the one copy of each provider's wire shape. The adapter tests, the contract
+(tests/byok/test_provider_contract.py, driven by each folder's contract.json), the HTTP-level
+mocks of the app tests and the loopback stand-in (tests/standin.py) all answer with them.
+
+Image data is a placeholder in the files: `__IMAGE_B64__` (base64) and `__IMAGE_URL__`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+PROVIDER_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
+
+
+@functools.cache
+def _load(slug: str, name: str) -> Any:
+    return json.loads((PROVIDER_FIXTURES / slug / f"{name}.json").read_text())
+
+
+def recorded(slug: str, name: str, **values: str | list[str]) -> Any:
+    """A fresh copy of a recorded answer, its `__NAME__` placeholders filled from `values`.
+
+    A string value goes wherever its placeholder stands. A list value sets how many images the
+    answer carries: the entries holding that placeholder become one entry per value, copied
+    from the first of them (`recorded("google", "imagen_predict", image_b64=[a, b, c])`).
+    """
+    return _fill(_load(slug, name), values)
+
+
+def contract(slug: str) -> dict:
+    """The provider's contract.json: which recorded answer plays which part of the contract."""
+    return _load(slug, "contract")
+
+
+def _placeholder(name: str) -> str:
+    return f"__{name.upper()}__"
+
+
+def _holds(node: Any, placeholder: str) -> bool:
+    if isinstance(node, str):
+        return placeholder in node
+    if isinstance(node, dict):
+        return any(_holds(value, placeholder) for value in node.values())
+    if isinstance(node, list):
+        return any(_holds(value, placeholder) for value in node)
+    return False
+
+
+def _holds_deeper(node: Any, placeholder: str) -> bool:
+    """Whether a list inside `node` (a list entry) holds the placeholder: repeat there instead."""
+    if isinstance(node, dict):
+        return any(_holds_deeper(value, placeholder) for value in node.values())
+    if isinstance(node, list):
+        return _holds(node, placeholder)
+    return False
+
+
+def _fill(node: Any, values: dict[str, str | list[str]]) -> Any:
+    if isinstance(node, str):
+        for name, value in values.items():
+            if isinstance(value, str):
+                node = node.replace(_placeholder(name), value)
+        return node
+    if isinstance(node, dict):
+        return {key: _fill(value, values) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_fill(item, values) for item in _repeat(node, values)]
+    return node
+
+
+def _repeat(items: list, values: dict[str, str | list[str]]) -> list:
+    """`items` with the entries holding a list-valued placeholder replaced by one per value
+    (in the innermost list that holds it: Gemini's parts, not its candidates)."""
+    for name, value in values.items():
+        placeholder = _placeholder(name)
+        if isinstance(value, str):
+            continue
+        template = next((item for item in items if _holds(item, placeholder)), None)
+        if template is None or _holds_deeper(template, placeholder):
+            continue
+        copies = [_fill(template, {name: one}) for one in value]
+        kept: list = []
+        for item in items:
+            if not _holds(item, placeholder):
+                kept.append(item)
+            elif copies:
+                kept.extend(copies)
+                copies = []
+        items = kept
+    return items
