@@ -1,6 +1,6 @@
 """Fixtures of the byok tests: realistic keys and the providers' key-check endpoints mocked at
-the HTTP layer (`responses`) with their real answers (shared/providers.md), at URLs built from
-each Provider row's `api_base_url`."""
+the HTTP layer (`responses`) with their recorded answers (tests/fixtures/providers/<slug>/), at
+URLs built from each Provider row's `api_base_url`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import responses
 
 from byok.models import ApiConfiguration
 from tests.factories import make_user
+from tests.recorded import contract, recorded
 
 # Each provider's row is pointed at its own test base URL, so a test passes only if the
 # adapter builds its URLs from the row (never from a constant).
@@ -22,7 +23,6 @@ BASE_URLS = {
     "google": "https://google.provider.test",
     "xai": "https://xai.provider.test",
 }
-CHECK_PATHS = {"openai": "/v1/models", "google": "/v1beta/models", "xai": "/v1/api-key"}
 PROVIDERS = ["openai", "google", "xai"]
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -42,110 +42,23 @@ def new_key(slug: str) -> str:
 
 
 def check_url(provider) -> str:
-    return provider.api_base_url.rstrip("/") + CHECK_PATHS[provider.slug]
+    return provider.api_base_url.rstrip("/") + contract(provider.slug)["validate"]["path"]
 
 
-def _masked(key: str) -> str:
-    return f"{key[:8]}{'*' * 20}{key[-4:]}"
+def valid_answer(slug: str) -> tuple[int, dict]:
+    """The provider's recorded answer to a working key (tests/fixtures/providers/<slug>/)."""
+    case = contract(slug)["validate"]["valid"][0]
+    return case["status"], recorded(slug, case["body"])
 
 
-def valid_answer(slug: str, key: str) -> tuple[int, dict]:
-    if slug == "openai":
-        return 200, {
-            "object": "list",
-            "data": [
-                {
-                    "id": "gpt-image-1.5",
-                    "object": "model",
-                    "created": 1765000000,
-                    "owned_by": "system",
-                },
-                {"id": "dall-e-3", "object": "model", "created": 1698785189, "owned_by": "system"},
-            ],
-        }
-    if slug == "google":
-        return 200, {
-            "models": [
-                {
-                    "name": "models/gemini-2.5-flash-image",
-                    "version": "2.0",
-                    "displayName": "Nano Banana",
-                    "supportedGenerationMethods": ["generateContent", "countTokens"],
-                },
-                {
-                    "name": "models/imagen-4.0-generate-001",
-                    "version": "001",
-                    "displayName": "Imagen 4",
-                    "supportedGenerationMethods": ["predict"],
-                },
-            ],
-            "nextPageToken": "Ch5tb2RlbHMvZ2VtaW5p",
-        }
-    return 200, xai_key_info(key)
-
-
-def xai_key_info(key: str, **flags) -> dict:
-    return {
-        "redacted_api_key": f"{key[:4]}…{key[-4:]}",
-        "user_id": "3f1c3c2a-5d9e-4a7e-9c1f-2b7d6e8a9f00",
-        "name": "bambi",
-        "create_time": "2026-10-01T10:00:00.000000Z",
-        "modify_time": "2026-10-01T10:00:00.000000Z",
-        "modified_by": "3f1c3c2a-5d9e-4a7e-9c1f-2b7d6e8a9f00",
-        "team_id": "0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d",
-        "acls": ["api-key:model:*", "api-key:endpoint:*"],
-        "api_key_id": "5b6c7d8e-9f0a-4b1c-2d3e-4f5a6b7c8d9e",
-        "team_blocked": flags.get("team_blocked", False),
-        "api_key_blocked": flags.get("api_key_blocked", False),
-        "api_key_disabled": flags.get("api_key_disabled", False),
-    }
+def invalid_answer(slug: str) -> tuple[int, dict]:
+    """The provider's recorded answer to a rejected key."""
+    case = contract(slug)["validate"]["invalid"][0]
+    return case["status"], recorded(slug, case["body"])
 
 
 # The words of each provider's refusal that must reach the user.
-INVALID_REASONS = {
-    "openai": "Incorrect API key provided",
-    "google": "API key not valid",
-    "xai": "Incorrect API key provided",
-}
-
-
-def invalid_answer(slug: str, key: str) -> tuple[int, dict]:
-    if slug == "openai":
-        return 401, {
-            "error": {
-                "message": f"Incorrect API key provided: {_masked(key)}. You can find your API "
-                "key at https://platform.openai.com/account/api-keys.",
-                "type": "invalid_request_error",
-                "param": None,
-                "code": "invalid_api_key",
-            }
-        }
-    if slug == "google":
-        return 400, {
-            "error": {
-                "code": 400,
-                "message": "API key not valid. Please pass a valid API key.",
-                "status": "INVALID_ARGUMENT",
-                "details": [
-                    {
-                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                        "reason": "API_KEY_INVALID",
-                        "domain": "googleapis.com",
-                        "metadata": {"service": "generativelanguage.googleapis.com"},
-                    },
-                    {
-                        "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-                        "locale": "en-US",
-                        "message": "API key not valid. Please pass a valid API key.",
-                    },
-                ],
-            }
-        }
-    return 400, {
-        "code": "Client specified an invalid argument",
-        "error": f"Incorrect API key provided: {key[:2]}***{key[-2:]}. You can obtain an API "
-        "key from https://console.x.ai.",
-    }
+INVALID_REASONS = {slug: contract(slug)["validate"]["invalid"][0]["says"] for slug in PROVIDERS}
 
 
 class ProviderDouble:
@@ -164,14 +77,14 @@ class ProviderDouble:
         )
 
     def valid(self, provider, key: str) -> None:
-        self._add(provider, *valid_answer(provider.slug, key))
+        self._add(provider, *valid_answer(provider.slug))
 
     def invalid(self, provider, key: str) -> None:
-        self._add(provider, *invalid_answer(provider.slug, key))
+        self._add(provider, *invalid_answer(provider.slug))
 
     def blocked(self, provider, key: str) -> None:
         assert provider.slug == "xai"
-        self._add(provider, 200, xai_key_info(key, api_key_blocked=True))
+        self._add(provider, 200, {**recorded("xai", "api_key"), "api_key_blocked": True})
 
     def down(self, provider) -> None:
         self.mock.upsert(
