@@ -1,6 +1,7 @@
 """Fixtures of the generations tests: provider rows pointed at test hosts, keys stored the real
-way (encrypted), provider answers mocked at the HTTP layer with `responses` in each provider's
-real wire format (shared/providers.md), and helpers to look at what landed in storage."""
+way (encrypted), provider answers mocked at the HTTP layer with `responses` with each provider's
+recorded answers (tests/fixtures/providers/<slug>/), and helpers to look at what landed in
+storage."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.conf import settings
 
 from byok.models import ApiConfiguration, ImageModel, Provider
 from tests.images import b64, jpeg_bytes, png_bytes, webp_bytes
+from tests.recorded import recorded
 
 BASE_URLS = {
     "openai": "https://openai.gen.test",
@@ -76,60 +78,15 @@ def generate_url(slug: str, model_id: str) -> str:
 
 
 def success_body(slug: str, model_id: str, images: list[bytes] | None = None) -> dict:
-    """A successful answer in the provider's own format, carrying `images` (default: one PNG)."""
-    images = images or [png_bytes(64, 48)]
-    if slug == "openai":
-        body = {
-            "created": 1764000000,
-            "data": [
-                {"b64_json": b64(data), "revised_prompt": "A red fox, watercolour"}
-                for data in images
-            ],
-        }
-        if model_id.startswith("gpt-image"):
-            body.update(
-                {
-                    "size": "1024x1024",
-                    "quality": "medium",
-                    "output_format": "png",
-                    "usage": {"input_tokens": 12, "output_tokens": 4160, "total_tokens": 4172},
-                }
-            )
-        return body
-    if slug == "xai":
-        return {
-            "data": [
-                {
-                    "b64_json": f"data:image/jpeg;base64,{b64(data)}",
-                    "mime_type": "image/jpeg",
-                    "revised_prompt": "A red fox in watercolour, soft light",
-                }
-                for data in images
-            ],
-            "usage": {"cost_in_usd_ticks": 200_000_000 * len(images)},
-        }
-    if model_id.startswith("gemini"):
-        return {
-            "candidates": [
-                {
-                    "content": {
-                        "role": "model",
-                        "parts": [{"text": "Here is your fox."}]
-                        + [
-                            {"inlineData": {"mimeType": "image/png", "data": b64(data)}}
-                            for data in images
-                        ],
-                    },
-                    "finishReason": "STOP",
-                }
-            ],
-            "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 1299},
-        }
-    return {
-        "predictions": [
-            {"bytesBase64Encoded": b64(data), "mimeType": "image/png"} for data in images
-        ]
-    }
+    """The provider's recorded successful answer (tests/fixtures/providers/<slug>/), carrying
+    `images` (default: one PNG)."""
+    if slug == "google":
+        name = "gemini_image" if model_id.startswith("gemini") else "imagen_predict"
+    elif slug == "openai":
+        name = "gpt_image_b64" if model_id.startswith("gpt-image") else "dalle3_b64"
+    else:
+        name = "image_b64"
+    return recorded(slug, name, image_b64=[b64(data) for data in images or [png_bytes(64, 48)]])
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from tests.generations.conftest import (
     success_body,
 )
 from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
+from tests.recorded import recorded
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -107,10 +108,7 @@ def test_url_answer_is_downloaded_without_the_key(user, configs, mocked):
     picture = jpeg_bytes(30, 20)
     mocked.post(
         generate_url("xai", model.model_id),
-        json={
-            "data": [{"url": "https://imgen.x.ai/xai-tmp-imgen-1.jpeg", "revised_prompt": "fox"}],
-            "usage": {"cost_in_usd_ticks": 200_000_000},
-        },
+        json=recorded("xai", "image_url", image_url="https://imgen.x.ai/xai-tmp-imgen-1.jpeg"),
     )
     mocked.get("https://imgen.x.ai/xai-tmp-imgen-1.jpeg", body=picture, content_type="image/jpeg")
     generation = run(user, configs["xai"], model)
@@ -125,7 +123,7 @@ def test_data_uri_base64_is_decoded(user, configs, mocked):
     model = image_model("xai", "grok-imagine-image")
     mocked.post(
         generate_url("xai", model.model_id),
-        json={"data": [{"b64_json": "data:image/png;base64," + b64(png_bytes(12, 34))}]},
+        json=recorded("xai", "image_b64", image_b64=b64(png_bytes(12, 34))),
     )
     image = run(user, configs["xai"], model).images.get()
     assert (image.width, image.height, image.format) == (12, 34, "png")
@@ -134,71 +132,12 @@ def test_data_uri_base64_is_decoded(user, configs, mocked):
 # --- failures: status, failed row, refund, no files, no image rows ----------------------------
 
 OPENAI_ERRORS = [
-    (
-        401,
-        {
-            "error": {
-                "message": "Incorrect API key provided: sk-proj-****abcd.",
-                "type": "invalid_request_error",
-                "code": "invalid_api_key",
-            }
-        },
-        400,
-    ),
-    (
-        400,
-        {
-            "error": {
-                "message": "Your request was rejected as a result of our safety system.",
-                "type": "invalid_request_error",
-                "code": "content_policy_violation",
-            }
-        },
-        422,
-    ),
-    (
-        429,
-        {
-            "error": {
-                "message": "Rate limit reached for images per minute.",
-                "type": "requests",
-                "code": "rate_limit_exceeded",
-            }
-        },
-        429,
-    ),
-    (
-        429,
-        {
-            "error": {
-                "message": "You exceeded your current quota, please check your plan.",
-                "type": "insufficient_quota",
-                "code": "insufficient_quota",
-            }
-        },
-        429,
-    ),
-    (
-        400,
-        {
-            "error": {
-                "message": "Invalid size '999x999'.",
-                "type": "invalid_request_error",
-                "code": "invalid_size",
-            }
-        },
-        400,
-    ),
-    (
-        500,
-        {
-            "error": {
-                "message": "The server had an error while processing your request.",
-                "type": "server_error",
-            }
-        },
-        502,
-    ),
+    (401, recorded("openai", "error_invalid_api_key"), 400),
+    (400, recorded("openai", "error_content_policy"), 422),
+    (429, recorded("openai", "error_rate_limit"), 429),
+    (429, recorded("openai", "error_insufficient_quota"), 429),
+    (400, recorded("openai", "error_invalid_size"), 400),
+    (500, recorded("openai", "error_server"), 502),
 ]
 
 
@@ -230,11 +169,7 @@ def test_invalid_key_marks_configuration_invalid_and_logs_it(user, configs, mock
     mocked.post(
         generate_url("xai", model.model_id),
         status=400,
-        json={
-            "code": "Client specified an invalid argument",
-            "error": "Incorrect API key provided: xa***ab. You can obtain an API key from "
-            "https://console.x.ai.",
-        },
+        json=recorded("xai", "error_incorrect_api_key"),
     )
     with pytest.raises(GenerationFailed) as caught:
         run(user, configs["xai"], model)
@@ -249,20 +184,7 @@ def test_google_bad_key_is_invalid_key(user, configs, mocked):
     mocked.post(
         generate_url("google", model.model_id),
         status=400,
-        json={
-            "error": {
-                "code": 400,
-                "message": "API key not valid. Please pass a valid API key.",
-                "status": "INVALID_ARGUMENT",
-                "details": [
-                    {
-                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                        "reason": "API_KEY_INVALID",
-                        "domain": "googleapis.com",
-                    }
-                ],
-            }
-        },
+        json=recorded("google", "error_api_key_invalid"),
     )
     with pytest.raises(GenerationFailed):
         run(user, configs["google"], model)
@@ -273,17 +195,9 @@ def test_google_bad_key_is_invalid_key(user, configs, mocked):
 @pytest.mark.parametrize(
     ("slug", "model_id", "answer"),
     [
-        ("xai", "grok-imagine-image", {"data": [], "usage": {"cost_in_usd_ticks": 0}}),
-        (
-            "google",
-            "imagen-4.0-generate-001",
-            {"predictions": [{"raiFilteredReason": "Your prompt may violate our policies."}]},
-        ),
-        (
-            "google",
-            "gemini-2.5-flash-image",
-            {"candidates": [{"content": {"parts": []}, "finishReason": "IMAGE_SAFETY"}]},
-        ),
+        ("xai", "grok-imagine-image", recorded("xai", "image_empty")),
+        ("google", "imagen-4.0-generate-001", recorded("google", "imagen_all_filtered")),
+        ("google", "gemini-2.5-flash-image", recorded("google", "gemini_image_safety")),
     ],
 )
 def test_silent_refusals_are_422_and_refunded(user, configs, mocked, slug, model_id, answer):
@@ -319,7 +233,7 @@ def test_bytes_that_are_not_an_image_are_refused_and_nothing_is_stored(user, con
     good, bad = png_bytes(8, 8), b"%PDF-1.4 not an image at all"
     mocked.post(
         generate_url("openai", "dall-e-2"),
-        json={"created": 1, "data": [{"b64_json": b64(good)}, {"b64_json": b64(bad)}]},
+        json=recorded("openai", "dalle3_b64", image_b64=[b64(good), b64(bad)]),
     )
     with pytest.raises(GenerationFailed) as caught:
         run(user, configs["openai"], model, count=2)
