@@ -1,7 +1,8 @@
 """A local stand-in for the image providers, on loopback, for browser tests and benchmarks.
 
-It speaks the three dialects of ../shared/providers.md closely enough that Bambi's real
-adapters (and nothing mocked) talk to it:
+It speaks the three providers' dialects closely enough that Bambi's real adapters (and nothing
+mocked) talk to it, answering with their recorded answers (tests/fixtures/providers/<slug>/,
+the same files the adapter tests use) filled with the request's images and values:
 
   OpenAI   POST /v1/images/generations   GET /v1/models
   xAI      POST /v1/images/generations   GET /v1/api-key
@@ -66,6 +67,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, ImageDraw
+
+from tests.recorded import recorded
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _RATIO = re.compile(r"^(\d+):(\d+)$")
@@ -299,57 +302,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.standin._record(Recorded("GET", path, "openai.models", key, None))
             if (err := _openai_key_error(key)) is not None:
                 return self._send(*err)
-            models = ["gpt-image-1.5", "gpt-image-1-mini", "gpt-image-1", "dall-e-3", "dall-e-2"]
-            return self._send(
-                200,
-                {
-                    "object": "list",
-                    "data": [
-                        {"id": m, "object": "model", "created": 1700000000, "owned_by": "system"}
-                        for m in models
-                    ],
-                },
-            )
+            return self._send(200, recorded("openai", "models"))
         if path == "/v1/api-key":
             key = self._bearer()
             self.standin._record(Recorded("GET", path, "xai.api-key", key, None))
             if (err := _xai_key_error(key)) is not None:
                 return self._send(*err)
-            return self._send(
-                200,
-                {
-                    "redacted_api_key": f"{key[:4]}…{key[-4:]}",
-                    "user_id": "standin-user",
-                    "name": "stand-in key",
-                    "create_time": "2026-01-01T00:00:00Z",
-                    "modify_time": "2026-01-01T00:00:00Z",
-                    "team_id": "standin-team",
-                    "acls": ["api-key:model:*", "api-key:endpoint:*"],
-                    "api_key_id": "standin-key-id",
-                    "team_blocked": False,
-                    "api_key_blocked": False,
-                    "api_key_disabled": False,
-                },
-            )
+            return self._send(200, recorded("xai", "api_key"))
         if path == "/v1beta/models":
             key = self._google_key()
             self.standin._record(Recorded("GET", path, "google.models", key, None))
             if (err := _google_key_error(key)) is not None:
                 return self._send(*err)
-            return self._send(
-                200,
-                {
-                    "models": [
-                        {"name": f"models/{m}", "displayName": m, "version": "001"}
-                        for m in (
-                            "imagen-4.0-generate-001",
-                            "imagen-4.0-fast-generate-001",
-                            "imagen-4.0-ultra-generate-001",
-                            "gemini-2.5-flash-image",
-                        )
-                    ]
-                },
-            )
+            return self._send(200, recorded("google", "models"))
         if path == "/redirect":
             self.standin._record(Recorded("GET", path, "redirect", None, None))
             target = (parse_qs(urlsplit(self.path).query).get("to") or ["/"])[0]
@@ -391,60 +356,54 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # --- dialects ------------------------------------------------------------------------------------
-def _mask(key: str) -> str:
-    return f"{key[:3]}***{key[-2:]}" if len(key) > 6 else "***"
+# Every answer is a recorded one (tests/fixtures/providers/<slug>/, via tests.recorded), with the
+# request's own values filled in: the stand-in never writes a provider's wire shape itself.
 
 
 def _prompt(body: Any) -> str:
     return str((body or {}).get("prompt") or "") if isinstance(body, dict) else ""
 
 
-def _openai_error(status: int, message: str, code: str | None, param: str | None = None):
-    err_type = {
-        401: "invalid_request_error",
-        429: "requests",
-        500: "server_error",
-    }.get(status, "invalid_request_error")
-    if code == "insufficient_quota":
-        err_type = "insufficient_quota"
-    return status, {"error": {"message": message, "type": err_type, "param": param, "code": code}}
+def _openai_error(status: int, name: str, **fields: Any) -> tuple[int, dict]:
+    """A recorded OpenAI error; `fields` (message, param, code) say what this request got wrong."""
+    answer = recorded("openai", name)
+    answer["error"].update(fields)
+    return status, answer
 
 
 def _openai_key_error(key: str | None):
     if not key:
-        return _openai_error(
-            401,
-            "You didn't provide an API key. You need to provide your API key in an "
-            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-            None,
-        )
+        return _openai_error(401, "error_no_api_key")
     if "bad" in key.lower():
-        return _openai_error(
-            401,
-            f"Incorrect API key provided: {_mask(key)}. You can find your API key at "
-            "https://platform.openai.com/account/api-keys.",
-            "invalid_api_key",
-        )
+        return _openai_error(401, "error_invalid_api_key")
     return None
 
 
 def _openai_generate(standin: StandIn, key, body, wait):
     if (err := _openai_key_error(key)) is not None:
         return err
+    # 400 invalid_request_error answers, as the recorded one about `size`.
     if not isinstance(body, dict) or "__invalid_json__" in body:
-        return _openai_error(400, "We could not parse the JSON body of your request.", None)
+        return _openai_error(
+            400,
+            "error_invalid_size",
+            message="We could not parse the JSON body of your request.",
+            param=None,
+            code=None,
+        )
     model = str(body.get("model") or "dall-e-2")
     prompt = _prompt(body)
     if not prompt:
-        return _openai_error(400, "Missing required parameter: 'prompt'.", None, "prompt")
-    gpt_image = model.startswith("gpt-image")
-    if gpt_image and "response_format" in body:
         return _openai_error(
             400,
-            "Unknown parameter: 'response_format'.",
-            "unknown_parameter",
-            "response_format",
+            "error_invalid_size",
+            message="Missing required parameter: 'prompt'.",
+            param="prompt",
+            code=None,
         )
+    gpt_image = model.startswith("gpt-image")
+    if gpt_image and "response_format" in body:
+        return _openai_error(400, "error_unknown_parameter")
     size = str(body.get("size") or "1024x1024")
     if size == "auto":
         width = height = standin.image_size
@@ -452,82 +411,69 @@ def _openai_generate(standin: StandIn, key, body, wait):
         width, height = int(match.group(1)), int(match.group(2))
     else:
         return _openai_error(
-            400, f"Invalid value: '{size}'. Supported values are: '1024x1024'…", "invalid_size"
+            400,
+            "error_invalid_size",
+            message=f"Invalid value: '{size}'. Supported values are: '1024x1024'…",
         )
     n = body.get("n", 1)
     if not isinstance(n, int) or not 1 <= n <= 10:
-        return _openai_error(400, f"Invalid 'n': {n!r}.", "invalid_value", "n")
-    wait()
-    if "REFUSE" in prompt:
-        code = "moderation_blocked" if gpt_image else "content_policy_violation"
         return _openai_error(
             400,
-            "Your request was rejected as a result of our safety system. Your prompt may "
-            "contain text that is not allowed by our safety system.",
-            code,
+            "error_invalid_size",
+            message=f"Invalid 'n': {n!r}.",
+            param="n",
+            code="invalid_value",
+        )
+    wait()
+    if "REFUSE" in prompt:
+        return _openai_error(
+            400, "error_moderation_blocked" if gpt_image else "error_content_policy"
         )
     if "RATELIMIT" in prompt:
-        return _openai_error(
-            429,
-            "Rate limit reached for images per minute. Please try again later.",
-            "rate_limit_exceeded",
-        )
+        return _openai_error(429, "error_rate_limit")
     if "NOCREDIT" in prompt:
-        return _openai_error(
-            429,
-            "You exceeded your current quota, please check your plan and billing details.",
-            "insufficient_quota",
-        )
+        return _openai_error(429, "error_insufficient_quota")
     if "UPSTREAM500" in prompt:
-        return _openai_error(500, "The server had an error while processing your request.", None)
+        return _openai_error(500, "error_server")
     fmt = str(body.get("output_format") or "png") if gpt_image else "png"
     fmt = fmt if fmt in _MIME else "png"
     data, b64 = standin.image(width, height, fmt)
-    as_url = not gpt_image and body.get("response_format", "url") == "url"
-    items = []
-    for _ in range(standin.answer_count or n):
-        item: dict[str, Any] = (
-            {"url": standin.answer_url}
-            if standin.answer_url
-            else {"url": standin.publish(data, _MIME[fmt])}
-            if as_url
-            else {"b64_json": b64}
-        )
-        if model == "dall-e-3":
-            item["revised_prompt"] = f"A detailed rendering of: {prompt}"
-        items.append(item)
-    answer: dict[str, Any] = {"created": int(time.time()), "data": items}
-    if gpt_image:
+    count = standin.answer_count or n
+    if standin.answer_url:
+        answer = recorded("openai", "dalle3_url", image_url=[standin.answer_url] * count)
+    elif not gpt_image and body.get("response_format", "url") == "url":
+        urls = [standin.publish(data, _MIME[fmt]) for _ in range(count)]
+        answer = recorded("openai", "dalle3_url", image_url=urls)
+    else:
+        name = "gpt_image_b64" if gpt_image else "dalle3_b64"
+        answer = recorded("openai", name, image_b64=[b64] * count)
+    answer["created"] = int(time.time())
+    if model != "dall-e-3":  # only DALL·E 3 rewrites the prompt
+        for item in answer["data"]:
+            item.pop("revised_prompt", None)
+    if gpt_image and not standin.answer_url:
         answer.update(
-            {
-                "size": f"{width}x{height}",
-                "quality": body.get("quality", "auto"),
-                "output_format": fmt,
-                "background": body.get("background", "opaque"),
-                "usage": {
-                    "input_tokens": 50,
-                    "output_tokens": 4160 * n,
-                    "total_tokens": 50 + 4160 * n,
-                    "input_tokens_details": {"text_tokens": 50, "image_tokens": 0},
-                },
-            }
+            size=f"{width}x{height}",
+            quality=body.get("quality", "auto"),
+            output_format=fmt,
+            background=body.get("background", "opaque"),
         )
     return 200, answer
 
 
+def _xai_error(status: int, name: str, message: str | None = None) -> tuple[int, dict]:
+    """A recorded xAI error; `message` says what this request got wrong."""
+    answer = recorded("xai", name)
+    if message:
+        answer["error"] = message
+    return status, answer
+
+
 def _xai_key_error(key: str | None):
     if not key:
-        return 401, {
-            "code": "Unauthenticated",
-            "error": "No API key provided. Specify your API key in an Authorization header "
-            "using Bearer auth.",
-        }
+        return _xai_error(401, "error_no_api_key")
     if "bad" in key.lower():
-        return 400, {
-            "code": "Client specified an invalid argument",
-            "error": f"Incorrect API key provided: {_mask(key)}. You can obtain an API key "
-            "from https://console.x.ai.",
-        }
+        return _xai_error(400, "error_incorrect_api_key")
     return None
 
 
@@ -535,97 +481,66 @@ def _xai_generate(standin: StandIn, key, body, wait):
     if (err := _xai_key_error(key)) is not None:
         return err
     if not isinstance(body, dict) or "__invalid_json__" in body:
-        return 400, {"code": "Client specified an invalid argument", "error": "Invalid JSON."}
+        return _xai_error(400, "error_argument_not_supported", "Invalid JSON.")
     for refused in ("size", "style"):
         if refused in body:
-            return 400, {
-                "code": "Client specified an invalid argument",
-                "error": f"Argument not supported: {refused}",
-            }
+            return _xai_error(
+                400, "error_argument_not_supported", f"Argument not supported: {refused}"
+            )
     prompt = _prompt(body)
     if not prompt:
-        return 422, {"code": "Unprocessable Entity", "error": "prompt: field required"}
+        return _xai_error(422, "error_unprocessable", "prompt: field required")
     n = body.get("n", 1)
     if not isinstance(n, int) or not 1 <= n <= 10:
-        return 422, {"code": "Unprocessable Entity", "error": "n: must be between 1 and 10"}
+        return _xai_error(422, "error_unprocessable", "n: must be between 1 and 10")
     wait()
-    ticks_per_image = 200_000_000  # $0.02
     if "REFUSE" in prompt:  # xAI moderation is silent: a 200 with nothing in it
-        return 200, {"data": [], "usage": {"cost_in_usd_ticks": 0}}
+        return 200, recorded("xai", "image_empty")
     if "RATELIMIT" in prompt:
-        return 429, {"code": "Too Many Requests", "error": "Rate limit exceeded for this team."}
+        return _xai_error(429, "error_rate_limit")
     if "NOCREDIT" in prompt:
-        return 429, {
-            "code": "Too Many Requests",
-            "error": "Your team has either used all available credits or reached its monthly "
-            "spending limit.",
-        }
+        return _xai_error(429, "error_spending_limit")
     if "UPSTREAM500" in prompt:
-        return 500, {"code": "Internal", "error": "Internal server error."}
+        return _xai_error(500, "error_internal")
     width, height = standin.size_for_ratio(body.get("aspect_ratio"))
     if body.get("resolution") == "2k":
         width, height = width * 2, height * 2
     data, b64 = standin.image(width, height, "jpeg")
-    as_url = body.get("response_format", "url") == "url"
-    items = []
-    for _ in range(standin.answer_count or n):
-        item: dict[str, Any] = (
-            {"url": standin.answer_url}
-            if standin.answer_url
-            else {"url": standin.publish(data, "image/jpeg")}
-            if as_url
-            else {"b64_json": f"data:image/jpeg;base64,{b64}"}
-        )
-        item.update({"mime_type": "image/jpeg", "revised_prompt": f"Grok's take on: {prompt}"})
-        items.append(item)
-    return 200, {"data": items, "usage": {"cost_in_usd_ticks": ticks_per_image * n}}
+    count = standin.answer_count or n
+    if standin.answer_url:
+        answer = recorded("xai", "image_url", image_url=[standin.answer_url] * count)
+    elif body.get("response_format", "url") == "url":
+        urls = [standin.publish(data, "image/jpeg") for _ in range(count)]
+        answer = recorded("xai", "image_url", image_url=urls)
+    else:
+        answer = recorded("xai", "image_b64", image_b64=[b64] * count)
+    answer["usage"]["cost_in_usd_ticks"] *= n  # the recording is the cost of one image
+    return 200, answer
 
 
-def _google_error(status: int, message: str, status_text: str, reason: str | None = None):
-    error: dict[str, Any] = {"code": status, "message": message, "status": status_text}
-    if reason:
-        error["details"] = [
-            {
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": reason,
-                "domain": "googleapis.com",
-                "metadata": {"service": "generativelanguage.googleapis.com"},
-            }
-        ]
-    return status, {"error": error}
+def _google_error(status: int, name: str, message: str | None = None) -> tuple[int, dict]:
+    """A recorded Google error; `message` says what this request got wrong."""
+    answer = recorded("google", name)
+    if message:
+        answer["error"]["message"] = message
+    return status, answer
 
 
 def _google_key_error(key: str | None):
     if not key:
-        return _google_error(
-            403,
-            "Method doesn't allow unregistered callers (callers without established identity). "
-            "Please use API Key or other form of API consumer identity to call this API.",
-            "PERMISSION_DENIED",
-        )
+        return _google_error(403, "error_permission_denied")
     if "bad" in key.lower():
-        return _google_error(
-            400,
-            "API key not valid. Please pass a valid API key.",
-            "INVALID_ARGUMENT",
-            "API_KEY_INVALID",
-        )
+        return _google_error(400, "error_api_key_invalid")
     return None
 
 
 def _google_failure(prompt: str):
     if "RATELIMIT" in prompt:
-        return _google_error(
-            429, "Resource has been exhausted (e.g. check quota).", "RESOURCE_EXHAUSTED"
-        )
+        return _google_error(429, "error_rate_limited")
     if "NOCREDIT" in prompt:
-        return _google_error(
-            429,
-            "You exceeded your current quota, please check your plan and billing details.",
-            "RESOURCE_EXHAUSTED",
-        )
+        return _google_error(429, "error_resource_exhausted")
     if "UPSTREAM500" in prompt:
-        return _google_error(500, "An internal error has occurred.", "INTERNAL")
+        return _google_error(500, "error_internal")
     return None
 
 
@@ -636,32 +551,29 @@ def _imagen_predict(standin: StandIn, key, model: str, body, wait):
         prompt = str(body["instances"][0]["prompt"])
     except (KeyError, IndexError, TypeError):
         return _google_error(
-            400, "Invalid JSON payload: instances[0].prompt is required.", "INVALID_ARGUMENT"
+            400,
+            "error_invalid_argument",
+            "Invalid JSON payload: instances[0].prompt is required.",
         )
     params = body.get("parameters") or {}
-    # Imagen defaults to 4 images when sampleCount is left out (providers.md).
+    # Imagen defaults to 4 images when sampleCount is left out.
     count = params.get("sampleCount", 4)
     if not isinstance(count, int) or not 1 <= count <= 4:
-        return _google_error(400, "sampleCount must be between 1 and 4.", "INVALID_ARGUMENT")
+        return _google_error(400, "error_invalid_argument", "sampleCount must be between 1 and 4.")
     wait()
     if (err := _google_failure(prompt)) is not None:
         return err
-    if "REFUSE" in prompt:
-        reason = (
-            "Your current safety filter threshold filtered out the generated image. "
-            "You will not be charged for blocked images. Try rephrasing the prompt."
-        )
-        return 200, {"predictions": [{"raiFilteredReason": reason} for _ in range(count)]}
+    if "REFUSE" in prompt:  # one filtered entry per image asked for
+        answer = recorded("google", "imagen_all_filtered")
+        answer["predictions"] = answer["predictions"][:1] * count
+        return 200, answer
     width, height = standin.size_for_ratio(params.get("aspectRatio"))
     if params.get("sampleImageSize") == "2K":
         width, height = width * 2, height * 2
     _, b64 = standin.image(width, height, "png")
-    return 200, {
-        "predictions": [
-            {"bytesBase64Encoded": b64, "mimeType": "image/png"}
-            for _ in range(standin.answer_count or count)
-        ]
-    }
+    return 200, recorded(
+        "google", "imagen_predict", image_b64=[b64] * (standin.answer_count or count)
+    )
 
 
 def _gemini_generate(standin: StandIn, key, model: str, body, wait):
@@ -671,38 +583,20 @@ def _gemini_generate(standin: StandIn, key, model: str, body, wait):
         prompt = " ".join(str(part.get("text", "")) for part in body["contents"][0]["parts"])
     except (KeyError, IndexError, TypeError, AttributeError):
         return _google_error(
-            400, "Invalid JSON payload: contents[0].parts is required.", "INVALID_ARGUMENT"
+            400, "error_invalid_argument", "Invalid JSON payload: contents[0].parts is required."
         )
     config = (body.get("generationConfig") or {}).get("imageConfig") or {}
     wait()
     if (err := _google_failure(prompt)) is not None:
         return err
-    usage = {"promptTokenCount": 12, "candidatesTokenCount": 1290, "totalTokenCount": 1302}
     if "REFUSE" in prompt:
-        return 200, {
-            "candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0}],
-            "usageMetadata": usage,
-            "modelVersion": model,
-        }
-    width, height = standin.size_for_ratio(config.get("aspectRatio"))
-    _, b64 = standin.image(width, height, "png")
-    return 200, {
-        "candidates": [
-            {
-                "content": {
-                    "role": "model",
-                    "parts": [
-                        {"text": f"Here is an image of: {prompt}"},
-                        {"inlineData": {"mimeType": "image/png", "data": b64}},
-                    ],
-                },
-                "finishReason": "STOP",
-                "index": 0,
-            }
-        ],
-        "usageMetadata": usage,
-        "modelVersion": model,
-    }
+        answer = recorded("google", "gemini_image_safety")
+    else:
+        width, height = standin.size_for_ratio(config.get("aspectRatio"))
+        _, b64 = standin.image(width, height, "png")
+        answer = recorded("google", "gemini_image", image_b64=[b64])
+    answer["modelVersion"] = model
+    return 200, answer
 
 
 def main(argv: list[str] | None = None) -> None:
