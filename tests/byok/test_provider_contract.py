@@ -172,6 +172,7 @@ def test_validate_calls_a_provider_failure_unreachable_never_invalid(rsps, slug,
         (requests.exceptions.ConnectTimeout("slow to connect"), True),
         (requests.exceptions.ReadTimeout("read timed out"), True),
     ],
+    ids=["connection-refused", "connect-timeout", "read-timeout"],
 )
 @pytest.mark.parametrize("slug", SLUGS)
 def test_validate_calls_a_network_failure_unreachable_and_says_when_it_timed_out(
@@ -267,27 +268,28 @@ def test_generate_never_echoes_the_key_from_an_error_body(rsps, slug, case, key_
         assert key not in str(shown)
 
 
+@pytest.mark.parametrize(
+    ("failure", "error_class", "http_status"),
+    [
+        (requests.exceptions.ReadTimeout("read timed out"), ProviderTimeout, 504),
+        (requests.exceptions.ConnectTimeout("slow to connect"), ProviderTimeout, 504),
+        (requests.exceptions.ConnectionError("refused"), ProviderUnavailable, 502),
+    ],
+    ids=["read-timeout", "connect-timeout", "connection-refused"],
+)
 @pytest.mark.parametrize("slug", SLUGS)
-def test_generate_read_timeout_is_a_timeout_after_exactly_one_call(rsps, slug):
+def test_generate_network_failure_is_an_error_after_exactly_one_call(
+    rsps, slug, failure, error_class, http_status
+):
     model = model_of(slug)
-    rsps.post(generation_url(slug, model), body=requests.exceptions.ReadTimeout("timed out"))
+    rsps.post(generation_url(slug, model), body=failure)
 
-    with pytest.raises(ProviderTimeout) as caught:
+    with pytest.raises(error_class) as caught:
         generate(slug, model)
 
-    assert caught.value.http_status == 504
+    assert type(caught.value) is error_class
+    assert caught.value.http_status == http_status
     assert len(rsps.calls) == 1  # never retried: the provider may have billed the images
-
-
-@pytest.mark.parametrize("slug", SLUGS)
-def test_generate_connection_error_is_unavailable(rsps, slug):
-    model = model_of(slug)
-    rsps.post(generation_url(slug, model), body=requests.exceptions.ConnectionError("refused"))
-
-    with pytest.raises(ProviderUnavailable) as caught:
-        generate(slug, model)
-
-    assert caught.value.http_status == 502
 
 
 @pytest.mark.parametrize("slug", SLUGS)
