@@ -1,6 +1,14 @@
 """Provider adapters and their registry.
 
-Adding a provider = one module + one line in PROVIDERS + one catalogue row.
+Adding a provider:
+1. one module here with a `ProviderAdapter` subclass (base.py lists the hooks; a provider that
+   copied OpenAI's Images API subclasses `openai.OpenAICompatibleAdapter`, as xai.py does);
+2. one line in PROVIDERS;
+3. one fixtures folder, tests/fixtures/providers/<slug>/: the provider's recorded answers and a
+   contract.json saying which answer is a valid key, a refusal, a 429… The contract tests
+   (tests/byok/test_provider_contract.py) run over PROVIDERS and fail until the folder covers
+   every part; what only this provider does goes in tests/byok/test_providers_<slug>.py.
+Operators then add the provider's row and models in the admin (or byok/catalogue.py seeds them).
 """
 
 from __future__ import annotations
