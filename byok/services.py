@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import SecurityEvent
 from accounts.services import security_event_record
+from bambi.errors import BambiError
 from bambi.ratelimit import key_check_allowed
 from billing.plans import Plan, PlanLimitReached, plan_for
 from byok.crypto import DecryptionError
@@ -29,30 +31,24 @@ from byok.models import ApiConfiguration, Provider
 
 logger = logging.getLogger(__name__)
 
-BILLING_URL = "/dashboard/billing/"
-
 # A status line for each way a check can end without an answer on the key itself.
 UNREACHABLE_STATUS = 502
 TIMEOUT_STATUS = 504
 
 
-class KeyNotAccepted(Exception):
+class KeyNotAccepted(BambiError):
     """The key could not be stored: the provider refused it (400) or could not be asked
     (502, 504 on a timeout). `message` is a sentence for the user; nothing was written."""
-
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)
 class KeyCheckResult:
-    """What a provider said about a key: `status` is valid / invalid / unreachable."""
+    """What a provider said about a key: `status` is valid / invalid / unreachable;
+    `timed_out` says an "unreachable" check ran out of time (504 rather than 502)."""
 
     status: str
     reason: str | None
-    http_status: int | None = None  # for "unreachable": 502, or 504 on a timeout
+    timed_out: bool = False
 
     @property
     def is_valid(self) -> bool:
@@ -109,19 +105,11 @@ def key_check(
 
     adapter = get_provider(provider.slug, provider.api_base_url)
     check = adapter.validate_key(key)
-    reason = scrub_reason(getattr(check, "reason", None), key)
-    http_status = None
-    if check.status == "unreachable":
-        http_status = getattr(check, "http_status", None)
-        if http_status not in (UNREACHABLE_STATUS, TIMEOUT_STATUS):
-            http_status = TIMEOUT_STATUS if _looks_like_timeout(check) else UNREACHABLE_STATUS
-    return KeyCheckResult(status=check.status, reason=reason, http_status=http_status)
-
-
-def _looks_like_timeout(check) -> bool:
-    if getattr(check, "timed_out", False):
-        return True
-    return "time" in (getattr(check, "reason", None) or "").lower()
+    return KeyCheckResult(
+        status=check.status,
+        reason=scrub_reason(check.reason, key),
+        timed_out=check.status == "unreachable" and check.timed_out,
+    )
 
 
 def _refusal(check: KeyCheckResult, provider: Provider, *, stored: bool = False) -> KeyNotAccepted:
@@ -136,8 +124,8 @@ def _refusal(check: KeyCheckResult, provider: Provider, *, stored: bool = False)
             }
         else:
             message = _("%(provider)s refused this key.") % names
-        return KeyNotAccepted(message, 400)
-    timed_out = check.http_status == TIMEOUT_STATUS
+        return KeyNotAccepted(message, http_status=400)
+    timed_out = check.timed_out
     if stored and timed_out:
         message = _(
             "%(provider)s did not answer in time, so the key could not be checked; it keeps "
@@ -158,7 +146,9 @@ def _refusal(check: KeyCheckResult, provider: Provider, *, stored: bool = False)
             "%(provider)s could not be reached, so the key could not be checked and was not "
             "saved. Please try again in a moment."
         )
-    return KeyNotAccepted(message % names, TIMEOUT_STATUS if timed_out else UNREACHABLE_STATUS)
+    return KeyNotAccepted(
+        message % names, http_status=TIMEOUT_STATUS if timed_out else UNREACHABLE_STATUS
+    )
 
 
 def plan_limit_sentence(limit: int, *, with_url: bool = True) -> str:
@@ -171,7 +161,7 @@ def plan_limit_sentence(limit: int, *, with_url: bool = True) -> str:
     if with_url:
         sentence = _("%(sentence)s Upgrade here: %(url)s") % {
             "sentence": sentence,
-            "url": BILLING_URL,
+            "url": reverse("billing"),
         }
     return sentence
 

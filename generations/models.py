@@ -53,8 +53,8 @@ class ImageGeneration(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="generation_user_created"),
-            # The sweep of abandoned generations (services.generations_sweep_pending) runs on
-            # usage reads: this keeps it a probe of a near-empty index, whatever the gallery.
+            # Usage reads count the user's abandoned generations (generations.quota): this
+            # keeps it a probe of a near-empty index, whatever the gallery.
             models.Index(
                 fields=["user", "created_at"],
                 condition=models.Q(status="pending"),

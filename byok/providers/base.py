@@ -44,6 +44,7 @@ class KeyCheck:
 
     status: Literal["valid", "invalid", "unreachable"]
     reason: str | None = None
+    timed_out: bool = False  # "unreachable" because the provider did not answer in time
 
     @property
     def is_valid(self) -> bool:
@@ -165,7 +166,7 @@ class ProviderAdapter:
         except http.ResponseTooLarge:
             return KeyCheck("unreachable", "The provider's answer was far larger than a key check.")
         except requests.Timeout:
-            return KeyCheck("unreachable", "The provider did not answer in time.")
+            return KeyCheck("unreachable", "The provider did not answer in time.", timed_out=True)
         except requests.RequestException:
             return KeyCheck("unreachable", "The provider could not be reached.")
         check = self.parse_validation(
