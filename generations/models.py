@@ -24,6 +24,7 @@ class ImageGeneration(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="generations",
+        verbose_name=_("stored key"),
     )
     model = models.ForeignKey(
         "byok.ImageModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -117,7 +118,12 @@ class ApiUsage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_usage"
     )
     configuration = models.ForeignKey(
-        "byok.ApiConfiguration", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "byok.ApiConfiguration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("stored key"),
     )
     provider = models.ForeignKey(
         "byok.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

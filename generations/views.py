@@ -62,12 +62,14 @@ def _generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         .order_by("provider__name", "name")
     )
     source = form.data if form.is_bound else form.initial
-    selected_config = next(
+    selected_configuration = next(
         (c for c in configurations if str(c.pk) == str(source.get("configuration") or "")),
         configurations[0] if configurations else None,
     )
     usable_models = [
-        m for m in models if selected_config and m.provider_id == selected_config.provider_id
+        m
+        for m in models
+        if selected_configuration and m.provider_id == selected_configuration.provider_id
     ]
     selected_model = next(
         (m for m in usable_models if str(m.pk) == str(source.get("model") or "")),
@@ -112,7 +114,7 @@ def _generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         "form": form,
         "configurations": configurations,
         "models": models,
-        "selected_config": selected_config,
+        "selected_config": selected_configuration,  # the template's name
         "selected_model": selected_model,
         "max_images": int(capabilities.get("max_images") or 1) if selected_model else 1,
         "count": count,
