@@ -3,7 +3,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from bambi.api import CSRF_SENTENCE, not_found_sentence, too_big_sentence
+from bambi.api import CSRF_SENTENCE
+from bambi.schemas import not_found_sentence, too_big_sentence
 
 
 def landing(request):

@@ -9,7 +9,7 @@ BillingUnavailable (502, 503) and BillingRefused (400) answer by themselves (bam
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from bambi.api import Data, errors
+from bambi.schemas import Data, errors
 from billing import services
 from billing.views import return_urls
 

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from ninja import Router, Status
 
-from bambi.api import Data, JsonBody, Success, cleaned, errors, owned
 from bambi.ids import parse_uuid
+from bambi.schemas import Data, JsonBody, Success, cleaned, errors, owned
 from byok import services
 from byok.forms import ApiConfigurationCreateForm, ApiConfigurationUpdateForm, ApiKeyCheckForm
+from byok.key_checks import refusal, revalidation_message
 from byok.schemas import (
     ConfigurationCreate,
     ConfigurationOut,
@@ -131,9 +132,9 @@ def validate_api_key(request: HttpRequest, payload: KeyCheck = JsonBody(...)):
         configuration = api_configuration_get(user=request.auth, pk=pk)
         check = services.api_configuration_revalidate(configuration=configuration, request=request)
         if check.status == "unreachable":
-            raise services.unreachable_error(check, configuration.provider, stored=True)
+            raise refusal(check, configuration.provider, stored=True)
         configuration.refresh_from_db()
-        error = None if check.is_valid else services.revalidation_message(check, configuration)
+        error = None if check.is_valid else revalidation_message(check, configuration)
         return {"data": {"isValid": check.is_valid, "error": error, "configuration": configuration}}
 
     data = cleaned(ApiKeyCheckForm(payload.form_data()))
@@ -142,7 +143,7 @@ def validate_api_key(request: HttpRequest, payload: KeyCheck = JsonBody(...)):
         user=request.auth, provider=provider, api_key=data["api_key"], request=request
     )
     if check.status == "unreachable":
-        raise services.unreachable_error(check, provider)
+        raise refusal(check, provider)
     if check.is_valid:
         return {"data": {"isValid": True, "error": None}}
     reason = check.reason or _("%(provider)s refused this key.") % {"provider": provider}

@@ -15,7 +15,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field, SecretStr, StrictStr, model_validator
 
-from bambi.api import RequestSchema, form_field
+from bambi.schemas import RequestSchema, form_field
 from byok.forms import ApiConfigurationCreateForm, ApiConfigurationUpdateForm, ApiKeyCheckForm
 
 # --- requests ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bambi.errors import BambiError, with_error_headers
 from billing.plans import PlanLimitReached, plan_for
 from byok import services
 from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm
+from byok.key_checks import KeyNotAccepted, revalidation_message
 from byok.selectors import api_configuration_get, api_configurations_for
 
 
@@ -66,7 +67,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         form.add_error(None, services.plan_limit_sentence(limit, with_url=False))
         return _keys_page(request, form, status=exc.http_status)
     except BambiError as exc:
-        form.add_error("api_key" if isinstance(exc, services.KeyNotAccepted) else None, exc.message)
+        form.add_error("api_key" if isinstance(exc, KeyNotAccepted) else None, exc.message)
         return with_error_headers(_keys_page(request, form, status=exc.http_status), exc)
     messages.success(
         request,
@@ -124,7 +125,7 @@ def key_replace(request: HttpRequest, pk) -> HttpResponse:
             configuration=configuration, api_key=form.cleaned_data["api_key"], request=request
         )
     except BambiError as exc:
-        form.add_error("api_key" if isinstance(exc, services.KeyNotAccepted) else None, exc.message)
+        form.add_error("api_key" if isinstance(exc, KeyNotAccepted) else None, exc.message)
         configuration.refresh_from_db()
         page = _edit_page(request, configuration, replace_form=form, status=exc.http_status)
         return with_error_headers(page, exc)
@@ -145,7 +146,7 @@ def key_validate(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, exc.message)
         page = _keys_page(request, ApiConfigurationCreateForm(), exc.http_status)
         return with_error_headers(page, exc)
-    sentence = services.revalidation_message(check, configuration)
+    sentence = revalidation_message(check, configuration)
     if check.is_valid:
         messages.success(request, sentence)
     elif check.status == "invalid":

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from bambi.api import ApiError, Data, JsonBody, Success, errors, form_errors_sentence, owned
+from bambi.schemas import ApiError, Data, JsonBody, Success, errors, form_errors_sentence, owned
 from billing.plans import plan_for
 from byok.models import ApiConfiguration
 from generations.deletion import generation_delete

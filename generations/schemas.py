@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from bambi.api import RequestSchema, documented_as, not_found_sentence, refuse
 from bambi.ids import parse_uuid
+from bambi.schemas import RequestSchema, documented_as, not_found_sentence, refuse
 from byok.schemas import ProviderRef
 from generations.forms import OPTION_CAPABILITIES
 

@@ -33,8 +33,8 @@ from django.views.decorators.debug import sensitive_variables
 from accounts.models import User
 from bambi.dates import add_months
 from bambi.errors import BambiError
-from bambi.http import redact
 from bambi.ratelimit import generation_allowed
+from bambi.redaction import redact
 from byok.catalogue import estimate_cost
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, ImageModel
