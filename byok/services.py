@@ -82,14 +82,7 @@ def api_configuration_create(
     _check_plan_limit(user)
     check = key_check(provider=provider, key=api_key, user=user, request=request)
     if not check.is_valid:
-        security_event_record(
-            kind=SecurityEvent.Kind.KEY_VALIDATED,
-            user=user,
-            request=request,
-            provider=provider.slug,
-            result=check.status,
-            stored=False,
-        )
+        _record_unstored_check(check, user=user, provider=provider, request=request)
         raise refusal(check, provider)
 
     with transaction.atomic():
@@ -148,14 +141,12 @@ def api_configuration_replace_key(
     provider = configuration.provider
     check = key_check(provider=provider, key=api_key, user=configuration.user, request=request)
     if not check.is_valid:
-        security_event_record(
-            kind=SecurityEvent.Kind.KEY_VALIDATED,
+        _record_unstored_check(
+            check,
             user=configuration.user,
+            provider=provider,
             request=request,
             configuration_id=str(configuration.pk),
-            provider=provider.slug,
-            result=check.status,
-            stored=False,
         )
         raise refusal(check, provider)
     with transaction.atomic():
@@ -237,15 +228,24 @@ def api_key_validate(
     """Check a key without storing it (POST /api/validate-api-key/). Recorded in the audit log
     so that using Bambi to test many keys leaves a trace."""
     check = key_check(provider=provider, key=api_key.strip(), user=user, request=request)
+    _record_unstored_check(check, user=user, provider=provider, request=request)
+    return check
+
+
+def _record_unstored_check(
+    check: KeyCheckResult, *, user, provider: Provider, request: HttpRequest | None, **detail
+) -> None:
+    """The audit trail of a key that was checked and not stored: refused, not answered, or
+    only checked (the log shows someone testing keys through Bambi)."""
     security_event_record(
         kind=SecurityEvent.Kind.KEY_VALIDATED,
         user=user,
         request=request,
+        **detail,
         provider=provider.slug,
         result=check.status,
         stored=False,
     )
-    return check
 
 
 def api_configuration_delete(

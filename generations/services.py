@@ -28,6 +28,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
@@ -38,18 +39,8 @@ from bambi.redaction import redact
 from byok.catalogue import estimate_cost
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, ImageModel
+from byok.providers import errors as provider_errors
 from byok.providers import get_provider
-from byok.providers.errors import (
-    BadRequest,
-    ContentRefused,
-    InvalidKey,
-    OutOfCredit,
-    ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
-    RefusedByBambi,
-)
 from byok.services import api_configuration_mark_invalid
 from generations import storage
 from generations.models import ApiUsage, Image, ImageGeneration
@@ -72,31 +63,45 @@ class GenerationFailed(BambiError):
         self.generation = generation
 
 
-def failure_sentence(exc: ProviderError) -> str:
-    """A sentence for the user that names what happened and keeps the provider's words."""
-    said = exc.message
-    if isinstance(exc, RefusedByBambi):
-        # Bambi's own refusal, not the provider's words: said as it is.
-        return _("%(said)s Nothing was charged to your quota.") % {"said": said}
-    if isinstance(exc, InvalidKey):
-        lead = _(
+# What the user is told first about a failed provider call, by kind (the first that matches);
+# the provider's own words follow.
+FAILURE_LEADS = [
+    (
+        provider_errors.InvalidKey,
+        gettext_lazy(
             "The provider rejected this API key; it is now marked invalid. Replace it on "
             "the Keys page."
-        )
-    elif isinstance(exc, ContentRefused):
-        lead = _("The provider refused to make this image.")
-    elif isinstance(exc, OutOfCredit):
-        lead = _("The provider account behind this key is out of credit.")
-    elif isinstance(exc, RateLimited):
-        lead = _("The provider is rate-limiting this key; wait a moment and try again.")
-    elif isinstance(exc, BadRequest):
-        lead = _("The provider did not accept the request.")
-    elif isinstance(exc, ProviderTimeout):
-        lead = _("The provider took too long to answer. Nothing was charged to your quota.")
-    elif isinstance(exc, ProviderUnavailable):
-        lead = _("The provider failed to make the image. Nothing was charged to your quota.")
-    else:
-        lead = _("The provider could not complete the request.")
+        ),
+    ),
+    (provider_errors.ContentRefused, gettext_lazy("The provider refused to make this image.")),
+    (
+        provider_errors.OutOfCredit,
+        gettext_lazy("The provider account behind this key is out of credit."),
+    ),
+    (
+        provider_errors.RateLimited,
+        gettext_lazy("The provider is rate-limiting this key; wait a moment and try again."),
+    ),
+    (provider_errors.BadRequest, gettext_lazy("The provider did not accept the request.")),
+    (
+        provider_errors.ProviderTimeout,
+        gettext_lazy("The provider took too long to answer. Nothing was charged to your quota."),
+    ),
+    (
+        provider_errors.ProviderUnavailable,
+        gettext_lazy("The provider failed to make the image. Nothing was charged to your quota."),
+    ),
+    (provider_errors.ProviderError, gettext_lazy("The provider could not complete the request.")),
+]
+
+
+def failure_sentence(exc: provider_errors.ProviderError) -> str:
+    """A sentence for the user that names what happened and keeps the provider's words."""
+    said = exc.message
+    if isinstance(exc, provider_errors.RefusedByBambi):
+        # Bambi's own refusal, not the provider's words: said as it is.
+        return _("%(said)s Nothing was charged to your quota.") % {"said": said}
+    lead = next(str(lead) for kind, lead in FAILURE_LEADS if isinstance(exc, kind))
     if said and said not in lead:
         return _("%(lead)s The provider said: %(said)s") % {"lead": lead, "said": said}
     return lead
@@ -150,7 +155,7 @@ def generation_run(
             key=key, model_id=model.model_id, prompt=generation.prompt, options=options
         )
         if not output.images:
-            raise ContentRefused()
+            raise provider_errors.ContentRefused()
         stored = storage.images_store(
             user_id=user.pk,
             generation_id=generation.pk,
@@ -162,9 +167,9 @@ def generation_run(
         _mark_invalid(configuration, "stored key cannot be decrypted")
         _fail(generation, reservation, user, started, error=message)
         raise GenerationFailed(generation, message, 400) from None
-    except ProviderError as exc:
+    except provider_errors.ProviderError as exc:
         exc.scrub(key)
-        if isinstance(exc, InvalidKey):
+        if isinstance(exc, provider_errors.InvalidKey):
             _mark_invalid(configuration, exc.message)
         _fail(generation, reservation, user, started, error=exc.message)
         raise GenerationFailed(generation, failure_sentence(exc), exc.http_status) from None
