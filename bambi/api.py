@@ -68,6 +68,7 @@ class InvalidInput(SchemaValidationError):
 
 
 def error_answer(message: str, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
+    """`{"error": message}` with `status`: the one shape of every refusal under /api/."""
     response = HttpResponse(
         json.dumps({"error": str(message)}, cls=DjangoJSONEncoder),
         status=status,
@@ -187,9 +188,8 @@ class _Document(OpenAPISchema):
         for status, answer in responses.items():
             if status < 400:
                 continue
-            answer.setdefault("description", ERROR_DESCRIPTIONS.get(status, ""))
-            if answer["description"] == _http_phrase(status):
-                answer["description"] = ERROR_DESCRIPTIONS.get(status, answer["description"])
+            if answer.get("description") in (None, _http_phrase(status)):  # not the op's own
+                answer["description"] = ERROR_DESCRIPTIONS.get(status, _http_phrase(status))
             answer["content"] = {JSON: {"schema": error_schema}}
             if status == 429:
                 answer["headers"] = RETRY_AFTER
@@ -231,7 +231,9 @@ class BambiAPI(NinjaAPI):
     def get_content_type(self) -> str:
         return JSON
 
-    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params=None) -> dict:
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict | None = None
+    ) -> dict:
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
         return _Document(self, path_prefix)

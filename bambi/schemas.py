@@ -118,7 +118,11 @@ class RequestSchema(pydantic.BaseModel):
     form, so they are written once."""
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler):  # noqa: ANN001, ANN206
+    def __get_pydantic_json_schema__(
+        cls, core_schema: Any, handler: pydantic.GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        # The document: fields marked by `documented_as` show their documented schema and
+        # join "required" (pydantic sees them as optional: null reads as "not given").
         schema = handler.resolve_ref_schema(handler(core_schema))
         required = list(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
