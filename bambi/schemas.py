@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
-from uuid import UUID
 
 import pydantic
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from ninja import Schema
@@ -31,6 +30,7 @@ from pydantic import Field
 from pydantic_core import PydanticCustomError
 
 from bambi.errors import BambiError
+from bambi.ids import parse_uuid
 
 JSON = "application/json"
 
@@ -195,10 +195,17 @@ def owned(selector: Callable[..., Any]) -> Any:
     is not the user's). It is fetched before the body is read, so another user's id is a 404
     whatever the body holds."""
 
-    def fetch(pk: UUID, info: pydantic.ValidationInfo) -> Any:
+    def fetch(value: str, info: pydantic.ValidationInfo) -> Any:
+        pk = parse_uuid(value)  # the URL's converter let only a UUID's shape through
+        if pk is None:
+            raise Http404
         return selector(user=info.context["request"].auth, pk=pk)
 
-    return Annotated[UUID, pydantic.AfterValidator(fetch)]
+    return Annotated[
+        str,
+        pydantic.AfterValidator(fetch),
+        pydantic.WithJsonSchema({"type": "string", "format": "uuid"}),
+    ]
 
 
 def not_found_sentence() -> str:
