@@ -70,3 +70,28 @@ def test_the_document_is_a_valid_openapi_3_description():
     assert len(operations) == sum(
         1 for item in OPENAPI["paths"].values() for m in item if m in HTTP_METHODS
     )
+
+
+def test_the_rules_a_request_body_states_are_the_forms_own():
+    # The page and the API share the forms; the document reads their rules from them.
+    from byok.forms import API_KEY_MAX_LENGTH, ApiConfigurationCreateForm
+
+    schemas = OPENAPI["components"]["schemas"]
+    create = schemas["ConfigurationCreate"]
+    name_field = ApiConfigurationCreateForm.base_fields["name"]
+    assert create["required"] == ["name", "providerId", "apiKey"]
+    assert create["properties"]["name"]["maxLength"] == name_field.max_length
+    assert create["properties"]["apiKey"]["maxLength"] == API_KEY_MAX_LENGTH
+    assert create["properties"]["providerId"]["format"] == "uuid"
+    generation = schemas["GenerationCreate"]
+    assert generation["required"] == ["configId", "prompt", "parameters"]
+    assert schemas["GenerationParameters"]["required"] == ["modelId"]
+    assert schemas["GenerationParameters"]["additionalProperties"] is False
+
+
+def test_every_unsafe_operation_with_a_body_documents_its_413():
+    for path, item in OPENAPI["paths"].items():
+        for method, operation in item.items():
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], (method, path)
+                assert "400" in operation["responses"], (method, path)
