@@ -44,7 +44,7 @@ class KeyCheck:
 
     status: Literal["valid", "invalid", "unreachable"]
     reason: str | None = None
-    timed_out: bool = False  # "unreachable" because the provider did not answer in time
+    timed_out: bool = False
 
     @property
     def is_valid(self) -> bool:
