@@ -4,16 +4,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SecurityEvent, User
 from accounts.services import account_delete
-from billing.plans import plan_for, subscription_status_for, with_plan_annotations
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Users, deleted the way the account page deletes them. The plan columns are added by
+    billing/admin.py: the plan is billing's, and accounts imports no app above it."""
+
     ordering = ["-created_at"]
     list_display = [
         "email",
-        "plan",
-        "subscription_status",
         "usage_count",
         "reset_date",
         "is_active",
@@ -52,18 +52,6 @@ class UserAdmin(DjangoUserAdmin):
         # usage would otherwise refuse every deletion.
         deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
         return deleted, counts, set(), protected
-
-    def get_queryset(self, request):
-        # Plan and subscription status for the whole page in the same query (no N+1).
-        return with_plan_annotations(super().get_queryset(request))
-
-    @admin.display(description=_("plan"))
-    def plan(self, obj: User) -> str:
-        return str(plan_for(obj).name)
-
-    @admin.display(description=_("subscription"))
-    def subscription_status(self, obj: User) -> str:
-        return subscription_status_for(obj) or "-"
 
 
 @admin.register(SecurityEvent)

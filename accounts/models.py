@@ -1,4 +1,3 @@
-import calendar
 import uuid
 from datetime import datetime
 
@@ -7,16 +6,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-def one_month_after(moment: datetime) -> datetime:
-    """The same day and time one calendar month later (31 Jan -> 28/29 Feb)."""
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+from bambi.dates import add_months
 
 
 def default_reset_date() -> datetime:
-    return one_month_after(timezone.now())
+    """A new account's first period ends one calendar month after it starts."""
+    return add_months(timezone.now(), 1)
 
 
 class UserManager(BaseUserManager):

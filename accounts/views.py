@@ -10,16 +10,6 @@ from accounts.services import account_delete
 
 
 @login_required
-def dashboard(request):
-    from generations.selectors import recent_generations
-    from generations.views import plan_context, with_rerun_urls
-
-    context = {"active_nav": "overview", **plan_context(request.user)}
-    context["recent_generations"] = with_rerun_urls(recent_generations(user=request.user))
-    return render(request, "accounts/dashboard.html", context)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def account(request):
     form = AccountDeleteForm(request.POST or None, user=request.user)

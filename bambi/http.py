@@ -21,24 +21,36 @@ Rules, and why:
 - Answers are read with a byte cap too (counted after gzip decoding) and a total deadline: a
   provider cannot make Bambi hold gigabytes or a worker forever.
 
-`RedactSecretsFilter` is the logging filter that settings.LOGGING attaches to every handler.
+The network guard is bambi/netguard.py, the redaction of keys in logs bambi/redaction.py
+(`RedactSecretsFilter` is the logging filter that settings.LOGGING attaches to every handler).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import re
-import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.utils.translation import gettext
-from requests.adapters import HTTPAdapter
-from urllib3.util.connection import allowed_gai_family
+
+# The guard and the redaction live in their own modules; callers of this seam reach them here.
+from bambi.netguard import (  # noqa: F401
+    GuardedAdapter,
+    PrivateAddressRefused,
+    is_public_address,
+    parse_host_port,
+    private_hosts_allowed,
+    vet_url,
+)
+from bambi.redaction import (  # noqa: F401
+    REDACTED,
+    RedactSecretsFilter,
+    install_redaction,
+    redact,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,165 +107,6 @@ def download_max_bytes() -> int:
 
 def response_max_bytes() -> int:
     return int(_setting("PROVIDER_MAX_RESPONSE_BYTES", MAX_RESPONSE_BYTES))
-
-
-# --- network guard (SSRF) ------------------------------------------------------------------------
-
-
-class PrivateAddressRefused(requests.RequestException):
-    """The URL's host is (or resolves to) an address on a private or special network.
-
-    A `RequestException`, so code that treats network failures as "the provider could not be
-    reached" stays safe; callers that can say more catch this class first.
-    """
-
-    def __init__(self, host: str, address: str) -> None:
-        super().__init__(f"{host} resolves to {address}, which is not a public address")
-        self.host = host
-        self.address = address
-
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-def is_public_address(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether Bambi may connect to `address`: a globally routable unicast address.
-
-    Refused: loopback, private (RFC 1918), link-local (169.254/16, metadata services), CGNAT
-    (100.64/10), unique-local (fc00::/7), multicast, unspecified, documentation and reserved
-    ranges. IPv4 carried inside IPv6 (::ffff:a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) is
-    judged by the IPv4 address it leads to.
-    """
-    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return is_public_address(ip.ipv4_mapped)
-        if ip in _NAT64:
-            return is_public_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        if ip.sixtofour is not None:
-            return is_public_address(ip.sixtofour)
-    return ip.is_global and not ip.is_multicast and not ip.is_reserved
-
-
-def parse_host_port(entry: str) -> tuple[str, int]:
-    """ "host:port" or "[v6]:port" -> (lower-case host without brackets, port). ValueError when
-    the entry is not such a pair."""
-    entry = entry.strip()
-    match = re.fullmatch(
-        r"\[(?P<v6>[0-9A-Fa-f:.]+)\]:(?P<port>\d{1,5})|(?P<host>[^:\s/\[\]]+):(?P<p>\d{1,5})", entry
-    )
-    if not match:
-        raise ValueError(f"“{entry}” is not a host:port pair")
-    host = (match.group("v6") or match.group("host")).lower().rstrip(".")
-    port = int(match.group("port") or match.group("p"))
-    if not 0 < port < 65536:
-        raise ValueError(f"“{entry}” has no valid port")
-    return host, port
-
-
-def private_hosts_allowed() -> set[tuple[str, int]]:
-    """PROVIDER_PRIVATE_HOSTS as {(host, port)}: the local stand-ins an operator lets through."""
-    entries: Iterable[str] | str = _setting("PROVIDER_PRIVATE_HOSTS", ()) or ()
-    if isinstance(entries, str):
-        entries = entries.split(",")
-    allowed = set()
-    for entry in entries:
-        if entry.strip():
-            allowed.add(parse_host_port(entry))
-    return allowed
-
-
-def _target(url: str) -> tuple[str, int, str]:
-    """(host, port, scheme) of an http(s) URL, host lower-case and without brackets."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise requests.exceptions.InvalidURL("Only http and https URLs with a host are accepted.")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise requests.exceptions.InvalidURL("The URL has an invalid port.") from exc
-    return parts.hostname.lower().rstrip("."), port, parts.scheme
-
-
-def vet_url(url: str) -> str | None:
-    """Resolve the URL's host once and return the address to connect to.
-
-    Raises `PrivateAddressRefused` when any address the name resolves to is not public (a name
-    that answers one public and one private address is refused too: which one a later lookup
-    picks is the attacker's choice). A pair listed in PROVIDER_PRIVATE_HOSTS skips the address
-    rule; if it does not resolve here, None lets the transport resolve it (it will fail the
-    same way).
-    """
-    host, port, _scheme = _target(url)
-    allowed = (host, port) in private_hosts_allowed()
-    try:
-        # The address families urllib3 itself would use (IPv4 only on a host without IPv6).
-        infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        if allowed:
-            return None
-        raise requests.ConnectionError(f"The host name {host} could not be resolved.") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not addresses:  # pragma: no cover - getaddrinfo raises rather than answer nothing
-        raise requests.ConnectionError(f"The host name {host} could not be resolved.")
-    if not allowed:
-        for address in addresses:
-            if not is_public_address(address.split("%", 1)[0]):
-                logger.warning("Refused a request to %s:%s (%s is not public)", host, port, address)
-                raise PrivateAddressRefused(host, address)
-    return addresses[0]
-
-
-class GuardedAdapter(HTTPAdapter):
-    """The transport adapter of every Bambi session: vets the target, then pins the connection.
-
-    `send` resolves and checks the host (`vet_url`) before anything leaves the machine, and
-    remembers the checked address on the request; `build_connection_pool_key_attributes`
-    (requests' hook for choosing the connection pool) then opens the pool on that address,
-    keeping the name for the `Host` header, TLS SNI and certificate checks. `send` runs for
-    every hop of a redirect chain, because callers follow redirects one request at a time.
-    """
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):
-        address = vet_url(request.url or "")
-        request.bambi_address = address  # type: ignore[attr-defined]
-        if address is None:
-            return super().send(request, *args, **kwargs)
-        host, port, scheme = _target(request.url or "")
-        shown = f"[{host}]" if ":" in host else host
-        default_port = 443 if scheme == "https" else 80
-        # The pool connects to the address, so the name travels in the Host header...
-        request.headers["Host"] = shown if port == default_port else f"{shown}:{port}"
-        try:
-            return super().send(request, *args, **kwargs)
-        finally:
-            # ...and only for this hop: a copy of this request for a redirect must not
-            # carry it to another host.
-            request.headers.pop("Host", None)
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert
-        )
-        address = getattr(request, "bambi_address", None)
-        if address is None:
-            return host_params, pool_kwargs
-        name = host_params["host"].strip("[]")
-        if host_params["scheme"] == "https" and not _is_ip_literal(name):
-            # TLS keeps talking to the name: SNI and the certificate check use it, only the
-            # TCP connection goes to the vetted address.
-            pool_kwargs["server_hostname"] = name
-            pool_kwargs["assert_hostname"] = name
-        host_params["host"] = f"[{address}]" if ":" in address else address
-        return host_params, pool_kwargs
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def session() -> requests.Session:
@@ -424,93 +277,3 @@ def stripe_http_client():
             float(_setting("STRIPE_READ_TIMEOUT", 5.0)),
         )
     )
-
-
-# --- redaction -----------------------------------------------------------------------------------
-
-REDACTED = "[REDACTED]"
-
-_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # "Bearer <token>" (Authorization headers printed in a debug line or a repr).
-    (re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+"), r"\1" + REDACTED),
-    # Header/param spellings that carry a key whatever its shape.
-    (
-        re.compile(
-            r"(?i)((?:x-goog-api-key|api[_-]?key|authorization)['\"]?\s*[:=]\s*['\"]?)"
-            r"(?!\[REDACTED\]|bearer\b)[^\s'\",&;}]+"
-        ),
-        r"\1" + REDACTED,
-    ),
-    (re.compile(r"(?i)([?&]key=)[^&\s'\"]+"), r"\1" + REDACTED),
-    # Vendor key prefixes: OpenAI sk-..., xAI xai-..., Google AIza....
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), REDACTED),
-    (re.compile(r"\bxai-[A-Za-z0-9_\-]{8,}"), REDACTED),
-    (re.compile(r"\bAIza[A-Za-z0-9_\-]{20,}"), REDACTED),
-]
-
-# Anything else long and base64-ish. Needs a letter and a digit so long words, paths and slugs
-# survive; canonical UUIDs (our own primary keys) survive too - they are identifiers, not secrets.
-_LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9+_\-])[A-Za-z0-9+_\-]{32,}={0,2}(?![A-Za-z0-9+_\-])")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def _redact_long_token(match: re.Match[str]) -> str:
-    token = match.group(0)
-    if _UUID.match(token):
-        return token
-    if not (re.search(r"[A-Za-z]", token) and re.search(r"[0-9]", token)):
-        return token
-    return REDACTED
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """`text` with every key-looking substring replaced by "[REDACTED]".
-
-    Pass the secrets you know of (the key of the current call) to remove them whatever their
-    shape; the patterns catch the rest.
-    """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return _LONG_TOKEN.sub(_redact_long_token, text)
-
-
-class RedactSecretsFilter(logging.Filter):
-    """Logging filter that rewrites a record so no key-looking string reaches a handler.
-
-    The message is formatted with its args first (a key is as likely to hide in an arg as in the
-    format string), then redacted; the traceback and stack text are redacted too. It never drops
-    a record. Attach it to handlers (a filter on a logger does not see records propagated from
-    child loggers), as settings.LOGGING does:
-
-        "filters": {"redact_secrets": {"()": "bambi.http.RedactSecretsFilter"}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not hide the record
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
-
-
-def install_redaction(logger: logging.Logger | None = None) -> None:
-    """Attach a `RedactSecretsFilter` to every handler of `logger` (default: the root logger).
-
-    For code that configures logging by hand (scripts, a shell); Django does it through LOGGING.
-    """
-    target = logger or logging.getLogger()
-    for handler in target.handlers:
-        if not any(isinstance(f, RedactSecretsFilter) for f in handler.filters):
-            handler.addFilter(RedactSecretsFilter())

@@ -6,7 +6,7 @@ A limit is "N per period" for one (action, who): the user, or the client's addre
 bambi.client_ip, proxy-aware; IPv6 by /64, what one client usually holds). A refused request
 raises `RateLimitExceeded` before anything else happens (no provider is called), with the
 seconds to wait; the API answers 429 + Retry-After + {"error": sentence}, pages show the
-sentence with status 429.
+sentence with status 429 (bambi.errors: the one place statuses and headers come from).
 
 Counting: a sliding-window estimate from two fixed-window counters (the current window and the
 one before, weighted by how much of it still overlaps the last `period` seconds). Fixed windows
@@ -31,11 +31,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from bambi.client_ip import client_ip
+from bambi.errors import BambiError
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +44,18 @@ MINUTE = 60
 DAY = 24 * 3600
 
 
-class RateLimitExceeded(Exception):
+class RateLimitExceeded(BambiError):
     """Refused by a rate limit: `message` is a sentence for the user, `retry_after` the whole
-    seconds after which the same request would be accepted."""
+    seconds after which the same request would be accepted (sent as Retry-After)."""
+
+    http_status = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
-        self.message = message
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 @dataclass(frozen=True)
@@ -191,8 +196,3 @@ def generation_allowed(*, user) -> None:
         ],
         _("Too many generations in a minute."),
     )
-
-
-def with_retry_after(response: HttpResponse, exc: RateLimitExceeded) -> HttpResponse:
-    response["Retry-After"] = str(exc.retry_after)
-    return response

@@ -14,7 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from bambi.http import parse_host_port as _parse_host_port
+from bambi.netguard import parse_host_port as _parse_host_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -435,7 +435,7 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "bambi.http.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "bambi.redaction.RedactSecretsFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

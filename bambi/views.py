@@ -2,9 +2,9 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
-from bambi.openapi import OPENAPI
+from bambi.api import CSRF_SENTENCE
+from bambi.schemas import not_found_sentence, too_big_sentence
 
 
 def landing(request):
@@ -44,12 +44,6 @@ def _database_answers() -> None:
         health.execute("SELECT 1").fetchone()
 
 
-@require_GET
-def openapi_document(request):
-    """The OpenAPI 3 description of the JSON API (public: it describes, it grants nothing)."""
-    return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 1})
-
-
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
@@ -58,8 +52,6 @@ def bad_request(request, exception=None):
     """Django's 400 (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a suspicious
     request): JSON under /api/, a page elsewhere."""
     from django.core.exceptions import RequestDataTooBig
-
-    from bambi.api import too_big_sentence
 
     if isinstance(exception, RequestDataTooBig):
         message, status = too_big_sentence(), 413
@@ -81,7 +73,7 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     if _wants_json(request):
-        return JsonResponse({"error": _("Not found.")}, status=404)
+        return JsonResponse({"error": not_found_sentence()}, status=404)
     return render(request, "404.html", status=404)
 
 
@@ -93,8 +85,5 @@ def server_error(request):
 
 def csrf_failure(request, reason=""):
     if _wants_json(request):
-        return JsonResponse(
-            {"error": _("The CSRF token is missing or wrong; send the X-CSRFToken header.")},
-            status=403,
-        )
+        return JsonResponse({"error": str(CSRF_SENTENCE)}, status=403)
     return render(request, "403_csrf.html", status=403)

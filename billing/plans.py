@@ -33,6 +33,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from bambi.errors import BambiError
+
 PREMIUM_STATUSES = ("active", "trialing")
 
 
@@ -119,5 +121,7 @@ def with_plan_annotations(users: QuerySet) -> QuerySet:
     )
 
 
-class PlanLimitReached(Exception):
-    """The user's plan does not allow this; the message offers the upgrade."""
+class PlanLimitReached(BambiError):
+    """The user's plan does not allow this (403); the message offers the upgrade."""
+
+    http_status = 403

@@ -25,6 +25,7 @@ from djstripe.settings import djstripe_settings
 
 from accounts.models import SecurityEvent, User
 from accounts.services import security_event_record
+from bambi.errors import BambiError
 from billing.plans import FREE, PREMIUM, Plan, current_subscription, plan_for
 from billing.selectors import stripe_customer_get
 
@@ -44,21 +45,16 @@ WEBHOOK_EVENTS = [
 ENV_ENDPOINT_ID_PREFIX = "we_bambi_env_"
 
 
-class BillingUnavailable(Exception):
-    """Billing cannot be done now: not configured (503) or Stripe failed (502)."""
+class BillingUnavailable(BambiError):
+    """Billing cannot be done now: Stripe failed (502) or billing is not configured (503)."""
 
-    def __init__(self, message: str, status: int = 502):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    http_status = 502
 
 
-class BillingRefused(Exception):
+class BillingRefused(BambiError):
     """The request makes no sense for this user now (400), e.g. no subscription to manage."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    http_status = 400
 
 
 def _api_key() -> str:
@@ -78,7 +74,7 @@ def _require_configured() -> None:
     if not billing_configured():
         raise BillingUnavailable(
             _("Billing is not configured on this server, so Premium cannot be bought yet."),
-            status=503,
+            http_status=503,
         )
 
 

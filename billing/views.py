@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from bambi.errors import BambiError
 from billing import services
 from billing.plans import FREE, PREMIUM
 from billing.selectors import billing_overview
@@ -59,10 +60,8 @@ def upgrade(request: HttpRequest) -> HttpResponse:
         session = services.checkout_session_create(
             user=request.user, success_url=urls["success_url"], cancel_url=urls["cancel_url"]
         )
-    except services.BillingUnavailable as exc:
-        return _page(request, error=exc.message, status=exc.status)
-    except services.BillingRefused as exc:
-        return _page(request, error=exc.message, status=400)
+    except BambiError as exc:
+        return _page(request, error=exc.message, status=exc.http_status)
     return _see_other(session["url"])
 
 
@@ -73,10 +72,8 @@ def manage(request: HttpRequest) -> HttpResponse:
         url = services.portal_session_create(
             user=request.user, return_url=return_urls(request)["return_url"]
         )
-    except services.BillingUnavailable as exc:
-        return _page(request, error=exc.message, status=exc.status)
-    except services.BillingRefused as exc:
-        return _page(request, error=exc.message, status=400)
+    except BambiError as exc:
+        return _page(request, error=exc.message, status=exc.http_status)
     return _see_other(url)
 
 

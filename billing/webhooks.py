@@ -19,7 +19,6 @@ both steps are idempotent anyway. A downgrade deletes nothing: keys and images s
 from __future__ import annotations
 
 import logging
-import uuid
 
 import stripe
 from django.dispatch import receiver
@@ -28,16 +27,15 @@ from djstripe.settings import djstripe_settings
 from djstripe.signals import WEBHOOK_SIGNALS
 
 from accounts.models import User
+from bambi.ids import parse_uuid
 from billing.services import plan_change_record
 
 logger = logging.getLogger(__name__)
 
 
 def _user_by_id(value) -> User | None:
-    try:
-        return User.objects.filter(pk=uuid.UUID(str(value))).first()
-    except (TypeError, ValueError):
-        return None
+    pk = parse_uuid(value)
+    return User.objects.filter(pk=pk).first() if pk is not None else None
 
 
 def _customer(customer_id) -> Customer | None:

@@ -1,170 +1,150 @@
-"""JSON API of the byok app (see DESIGN.md, "JSON API"). Requests in camelCase, rows in
-snake_case; the key itself is never part of an answer."""
+"""JSON API of the byok app: providers and the user's stored keys (DESIGN.md, "JSON API").
 
-from __future__ import annotations
+Thin: the forms clean, the services act, and their refusals (KeyNotAccepted, PlanLimitReached,
+RateLimitExceeded) answer by themselves (bambi/api.py). The key itself is never in an answer.
+"""
 
-import uuid
+# No `from __future__ import annotations`: ninja reads these views' annotations at import,
+# through decorators (sensitive_variables) whose globals are not this module's.
 
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
+from ninja import Router, Status
 
-from bambi.api import ApiError, api_view, form_errors_sentence, ok, read_json
+from bambi.ids import parse_uuid
+from bambi.schemas import Data, JsonBody, Success, cleaned, errors, owned
 from byok import services
 from byok.forms import ApiConfigurationCreateForm, ApiConfigurationUpdateForm, ApiKeyCheckForm
-from byok.models import ApiConfiguration, Provider
+from byok.key_checks import refusal, revalidation_message
+from byok.schemas import (
+    ConfigurationCreate,
+    ConfigurationOut,
+    ConfigurationUpdate,
+    KeyCheck,
+    KeyCheckOut,
+    ProviderOut,
+)
 from byok.selectors import active_providers, api_configuration_get, api_configurations_for
 
+router = Router(tags=["keys"])
 
-def provider_row(provider: Provider) -> dict:
-    return {
-        "id": str(provider.id),
-        "name": provider.name,
-        "slug": provider.slug,
-        "description": provider.description,
-        "website_url": provider.website_url,
-        "models": [
-            {
-                "id": str(model.id),
-                "name": model.name,
-                "model_id": model.model_id,
-                "description": model.description,
-                "capabilities": model.capabilities,
-            }
-            for model in getattr(provider, "active_models", [])
-        ],
-    }
+# `id` in a path: one of the user's stored keys, fetched before anything else (else a 404).
+OwnConfiguration = owned(api_configuration_get)
+
+PROVIDER_ERRORS = (422, 429, 502, 504)
 
 
-def configuration_row(configuration: ApiConfiguration) -> dict:
-    provider = configuration.provider
-    return {
-        "id": str(configuration.id),
-        "name": configuration.name,
-        "provider": {"id": str(provider.id), "name": provider.name, "slug": provider.slug},
-        "key_hint": configuration.key_hint,
-        "is_valid": configuration.is_valid,
-        "last_validated_at": configuration.last_validated_at,
-        "created_at": configuration.created_at,
-        "updated_at": configuration.updated_at,
-    }
+@router.get(
+    "/providers/",
+    response=Data[list[ProviderOut]],
+    summary="Active providers, each with its active models",
+)
+def providers(request: HttpRequest):
+    return {"data": list(active_providers())}
 
 
-def _form_data(body: dict, names: dict[str, str]) -> dict:
-    """Map the body's camelCase names to form fields; every value given must be a string."""
-    data = {}
-    for json_name, field in names.items():
-        value = body.get(json_name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise ApiError(_("“%(name)s” must be a string.") % {"name": json_name})
-        data[field] = value
-    return data
+@router.get(
+    "/api-configurations/",
+    response=Data[list[ConfigurationOut]],
+    summary="The user's stored keys, newest first",
+)
+def configurations(request: HttpRequest):
+    return {"data": list(api_configurations_for(user=request.auth))}
 
 
-def _valid_form(form):
-    if not form.is_valid():
-        raise ApiError(form_errors_sentence(form))
-    return form.cleaned_data
-
-
-@api_view(["GET"])
-def providers(request: HttpRequest) -> JsonResponse:
-    return ok([provider_row(p) for p in active_providers()])
-
-
-@api_view(["GET", "POST"])
-@sensitive_variables("body", "data", "raw", "value")
-def configurations(request: HttpRequest) -> JsonResponse:
-    if request.method == "GET":
-        rows = [configuration_row(c) for c in api_configurations_for(user=request.user)]
-        return ok(rows)
-    body = read_json(request)
-    form = ApiConfigurationCreateForm(
-        _form_data(body, {"name": "name", "providerId": "provider", "apiKey": "api_key"})
+@router.post(
+    "/api-configurations/",
+    response={201: Data[ConfigurationOut], **errors(404, *PROVIDER_ERRORS)},
+    summary="Store a new key (checked with its provider first)",
+)
+@sensitive_variables("payload", "data")
+def configuration_create(request: HttpRequest, payload: ConfigurationCreate = JsonBody(...)):
+    """The key is checked with the provider before anything is stored: a refused key is a 400
+    with the provider's reason. Over the plan's number of keys (Free: 1) the answer is a 403
+    offering Premium."""
+    data = cleaned(ApiConfigurationCreateForm(payload.form_data()))
+    configuration = services.api_configuration_create(
+        user=request.auth,
+        provider=data["provider"],
+        name=data["name"],
+        api_key=data["api_key"],
+        request=request,
     )
-    data = _valid_form(form)
-    try:
-        configuration = services.api_configuration_create(
-            user=request.user,
-            provider=data["provider"],
-            name=data["name"],
-            api_key=data["api_key"],
-            request=request,
-        )
-    except services.KeyNotAccepted as exc:
-        raise ApiError(exc.message, exc.status) from None
-    return ok(configuration_row(configuration), status=201)
+    return Status(201, {"data": configuration})
 
 
-@api_view(["GET", "PATCH", "DELETE"])
-@sensitive_variables("body", "data", "raw", "value")
-def configuration(request: HttpRequest, pk) -> JsonResponse:
-    # Looked up before the body is read: another user's id is a 404 whatever the body holds.
-    config = api_configuration_get(user=request.user, pk=pk)
-    if request.method == "GET":
-        return ok(configuration_row(config))
-    if request.method == "DELETE":
-        services.api_configuration_delete(configuration=config, request=request)
-        return ok({"success": True})
-    body = read_json(request)
-    form = ApiConfigurationUpdateForm(_form_data(body, {"name": "name", "apiKey": "api_key"}))
-    data = _valid_form(form)
-    try:
-        config = services.api_configuration_update(
-            configuration=config,
-            name=data.get("name") or None,
-            api_key=data.get("api_key") or None,
-            request=request,
-        )
-    except services.KeyNotAccepted as exc:
-        raise ApiError(exc.message, exc.status) from None
-    return ok(configuration_row(config))
+@router.get(
+    "/api-configurations/{uuid:id}/",
+    response={200: Data[ConfigurationOut], **errors(404)},
+    summary="One stored key",
+)
+def configuration(request: HttpRequest, id: OwnConfiguration):
+    return {"data": id}
 
 
-@api_view(["POST"])
-@sensitive_variables("body", "data", "raw", "value")
-def validate_api_key(request: HttpRequest) -> JsonResponse:
-    """`providerId` + `apiKey`: check a key without storing it. `configId` instead: check the
-    stored key of that configuration again and record the answer on it (the dashboard's
-    "Re-validate")."""
-    body = read_json(request)
-    config_id = body.get("configId")
-    if config_id is not None:
-        if not isinstance(config_id, str):
-            raise ApiError(_("“configId” must be a string."))
-        config = _own_configuration(request, config_id)
-        check = services.api_configuration_revalidate(configuration=config, request=request)
+@router.patch(
+    "/api-configurations/{uuid:id}/",
+    response={200: Data[ConfigurationOut], **errors(404, *PROVIDER_ERRORS)},
+    summary="Rename it and/or replace its key",
+)
+@sensitive_variables("payload", "data")
+def configuration_update(
+    request: HttpRequest, id: OwnConfiguration, payload: ConfigurationUpdate = JsonBody(...)
+):
+    data = cleaned(ApiConfigurationUpdateForm(payload.form_data()))
+    configuration = services.api_configuration_update(
+        configuration=id,
+        name=data.get("name") or None,
+        api_key=data.get("api_key") or None,
+        request=request,
+    )
+    return {"data": configuration}
+
+
+@router.delete(
+    "/api-configurations/{uuid:id}/",
+    response={200: Data[Success], **errors(404)},
+    summary="Delete it (its generations stay in the gallery)",
+)
+def configuration_delete(request: HttpRequest, id: OwnConfiguration):
+    services.api_configuration_delete(configuration=id, request=request)
+    return {"data": {"success": True}}
+
+
+@router.post(
+    "/validate-api-key/",
+    response={200: Data[KeyCheckOut], **errors(404, *PROVIDER_ERRORS)},
+    exclude_unset=True,
+    summary="Check a key with its provider",
+)
+@sensitive_variables("payload", "data")
+def validate_api_key(request: HttpRequest, payload: KeyCheck = JsonBody(...)):
+    """With `providerId` and `apiKey`: check a key without storing it. With `configId`: check
+    a stored key again and record the answer on it (the Keys page's "Re-validate"). A refused
+    key is a 200 with `isValid: false` and the provider's reason; a provider that cannot be
+    reached is a 502/504. Checks are rate-limited per user and per address (429 with
+    Retry-After; the provider is not asked)."""
+    if payload.configId is not None:
+        pk = parse_uuid(payload.configId)
+        if pk is None:
+            raise Http404
+        configuration = api_configuration_get(user=request.auth, pk=pk)
+        check = services.api_configuration_revalidate(configuration=configuration, request=request)
         if check.status == "unreachable":
-            error = services.unreachable_error(check, config.provider, stored=True)
-            raise ApiError(error.message, error.status)
-        config.refresh_from_db()
-        return ok(
-            {
-                "isValid": check.is_valid,
-                "error": None if check.is_valid else services.revalidation_message(check, config),
-                "configuration": configuration_row(config),
-            }
-        )
+            raise refusal(check, configuration.provider, stored=True)
+        configuration.refresh_from_db()
+        error = None if check.is_valid else revalidation_message(check, configuration)
+        return {"data": {"isValid": check.is_valid, "error": error, "configuration": configuration}}
 
-    form = ApiKeyCheckForm(_form_data(body, {"providerId": "provider", "apiKey": "api_key"}))
-    data = _valid_form(form)
+    data = cleaned(ApiKeyCheckForm(payload.form_data()))
+    provider = data["provider"]
     check = services.api_key_validate(
-        user=request.user, provider=data["provider"], api_key=data["api_key"], request=request
+        user=request.auth, provider=provider, api_key=data["api_key"], request=request
     )
     if check.status == "unreachable":
-        error = services.unreachable_error(check, data["provider"])
-        raise ApiError(error.message, error.status)
+        raise refusal(check, provider)
     if check.is_valid:
-        return ok({"isValid": True, "error": None})
-    reason = check.reason or _("%(provider)s refused this key.") % {"provider": data["provider"]}
-    return ok({"isValid": False, "error": reason})
-
-
-def _own_configuration(request: HttpRequest, pk: str) -> ApiConfiguration:
-    try:
-        uuid.UUID(pk)
-    except ValueError:
-        raise Http404 from None
-    return api_configuration_get(user=request.user, pk=pk)
+        return {"data": {"isValid": True, "error": None}}
+    reason = check.reason or _("%(provider)s refused this key.") % {"provider": provider}
+    return {"data": {"isValid": False, "error": reason}}

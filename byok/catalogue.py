@@ -18,6 +18,26 @@ creates what is missing and never overwrites an operator's change.
   defaults         {option: value} used when the request leaves an option out
 """
 
+from decimal import Decimal, InvalidOperation
+
+
+def price_per_image(capabilities: dict, quality: str | None) -> Decimal | None:
+    """The catalogue price of one image (USD), by quality when the price depends on it."""
+    price = capabilities.get("price_per_image")
+    if isinstance(price, dict):
+        price = price.get(quality or "") or price.get("auto") or next(iter(price.values()), None)
+    try:
+        return Decimal(str(price)) if price is not None else None
+    except InvalidOperation:
+        return None
+
+
+def estimate_cost(capabilities: dict, options: dict) -> Decimal | None:
+    """count × price per image, from the catalogue (the provider's bill is the authority)."""
+    unit = price_per_image(capabilities, options.get("quality"))
+    return None if unit is None else unit * int(options.get("count") or 1)
+
+
 OPENAI_GPT_IMAGE = {
     "sizes": ["1024x1024", "1536x1024", "1024x1536", "auto"],
     "qualities": ["low", "medium", "high", "auto"],

@@ -20,6 +20,8 @@ _KEY_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 class ApiKeyField(forms.CharField):
     """A provider key: never rendered back into a page, checked for shape only."""
 
+    characters = _KEY_CHARACTERS  # the JSON API's document states it too (bambi.api.form_field)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("API key"))
         kwargs.setdefault("max_length", API_KEY_MAX_LENGTH)
@@ -42,7 +44,7 @@ class ApiKeyField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
-        if value and not _KEY_CHARACTERS.fullmatch(value):
+        if value and not self.characters.fullmatch(value):
             raise forms.ValidationError(
                 _("An API key contains no spaces or special characters; check what you pasted."),
                 code="invalid_characters",

@@ -59,7 +59,14 @@ class ImageModel(models.Model):
 
 
 class ApiConfiguration(models.Model):
-    """A user's key for one provider. `api_key` reads clear in memory, is stored encrypted."""
+    """A stored key: a user's key for one provider. `api_key` (the secret itself) reads clear
+    in memory and is stored encrypted.
+
+    Names: every word a person reads (pages, messages, the admin, the API's prose) calls this
+    row a *key* ("stored key" where the secret could be meant). The row keeps the name of its
+    table and of the JSON API (`api_configurations`, `configId`): in code it is an
+    `ApiConfiguration`, a `configuration`, and `key` / `api_key` is always the secret string.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -78,8 +85,8 @@ class ApiConfiguration(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "-created_at"], name="apiconf_user_created")]
-        verbose_name = _("API configuration")
-        verbose_name_plural = _("API configurations")
+        verbose_name = _("stored key")
+        verbose_name_plural = _("stored keys")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_hint})"

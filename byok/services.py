@@ -1,20 +1,19 @@
 """Writes of the byok app: adding, renaming, replacing, re-validating and deleting keys.
 
-Every key is checked with its provider before it is stored: a key the provider refuses is
-never saved, and neither is one we could not check (provider down or slow). The clear key
-lives only in the arguments of these functions and in the adapter call; what is stored is
-the ciphertext (see byok/crypto.py) and a short hint such as `sk-…Qa42`.
+Every key is checked with its provider before it is stored (byok/key_checks.py): a key the
+provider refuses is never saved, and neither is one we could not check (provider down or slow).
+The clear key lives only in the arguments of these functions and in the adapter call; what is
+stored is the ciphertext (see byok/crypto.py) and a short hint such as `sk-…Qa42`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,143 +21,12 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import SecurityEvent
 from accounts.services import security_event_record
-from bambi.ratelimit import key_check_allowed
 from billing.plans import Plan, PlanLimitReached, plan_for
 from byok.crypto import DecryptionError
+from byok.key_checks import KeyCheckResult, key_check, key_hint, refusal, scrub_reason
 from byok.models import ApiConfiguration, Provider
 
 logger = logging.getLogger(__name__)
-
-BILLING_URL = "/dashboard/billing/"
-
-# A status line for each way a check can end without an answer on the key itself.
-UNREACHABLE_STATUS = 502
-TIMEOUT_STATUS = 504
-
-
-class KeyNotAccepted(Exception):
-    """The key could not be stored: the provider refused it (400) or could not be asked
-    (502, 504 on a timeout). `message` is a sentence for the user; nothing was written."""
-
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-@dataclass(frozen=True)
-class KeyCheckResult:
-    """What a provider said about a key: `status` is valid / invalid / unreachable."""
-
-    status: str
-    reason: str | None
-    http_status: int | None = None  # for "unreachable": 502, or 504 on a timeout
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status == "valid"
-
-
-def key_hint(key: str) -> str:
-    """A recognisable, harmless hint: `sk-…Qa42` (at most 7 characters of the key).
-
-    Short keys reveal less, so the hint never gives away most of a key."""
-    key = key.strip()
-    if len(key) >= 16:
-        return f"{key[:3]}…{key[-4:]}"
-    if len(key) >= 8:
-        return f"…{key[-2:]}"
-    return "…"
-
-
-# Providers echo a masked key in some messages ("Incorrect API key provided: sk-ab****1234").
-_MASKED_KEY = re.compile(r"\S*\*{3,}\S*")
-
-
-@sensitive_variables("key", "chunk")
-def scrub_reason(reason: str | None, key: str | None = None) -> str | None:
-    """The provider's reason without the key or any echoed part of it, so it can be stored,
-    shown and logged."""
-    if not reason:
-        return reason
-    reason = _MASKED_KEY.sub("…", reason)
-    if key:
-        key = key.strip()
-        if key and key in reason:
-            reason = reason.replace(key, key_hint(key))
-        # Any 8-character run of the key is more than the hint shows.
-        for start in range(max(len(key) - 7, 0)):
-            chunk = key[start : start + 8]
-            if len(chunk) == 8 and chunk in reason:
-                reason = reason.replace(chunk, "…")
-    return reason[:500]
-
-
-@sensitive_variables("key")
-def key_check(
-    *, provider: Provider, key: str, user, request: HttpRequest | None = None
-) -> KeyCheckResult:
-    """Ask the provider (at the row's `api_base_url`) whether `key` works. Never raises for
-    an answer of the provider or a network failure: those become invalid / unreachable.
-
-    Counted against the key-check rate limits of `user` and of the client first: over them,
-    RateLimitExceeded is raised and the provider is not asked (bambi.ratelimit)."""
-    from byok.providers import get_provider
-
-    key_check_allowed(user=user, request=request)
-
-    adapter = get_provider(provider.slug, provider.api_base_url)
-    check = adapter.validate_key(key)
-    reason = scrub_reason(getattr(check, "reason", None), key)
-    http_status = None
-    if check.status == "unreachable":
-        http_status = getattr(check, "http_status", None)
-        if http_status not in (UNREACHABLE_STATUS, TIMEOUT_STATUS):
-            http_status = TIMEOUT_STATUS if _looks_like_timeout(check) else UNREACHABLE_STATUS
-    return KeyCheckResult(status=check.status, reason=reason, http_status=http_status)
-
-
-def _looks_like_timeout(check) -> bool:
-    if getattr(check, "timed_out", False):
-        return True
-    return "time" in (getattr(check, "reason", None) or "").lower()
-
-
-def _refusal(check: KeyCheckResult, provider: Provider, *, stored: bool = False) -> KeyNotAccepted:
-    """The exception that tells the user why a key was not accepted. `stored`: the key is
-    already saved (a re-validation), so an unanswered check leaves it as it was."""
-    names = {"provider": provider.name}
-    if check.status == "invalid":
-        if check.reason:
-            message = _("%(provider)s refused this key: %(reason)s") % {
-                **names,
-                "reason": check.reason,
-            }
-        else:
-            message = _("%(provider)s refused this key.") % names
-        return KeyNotAccepted(message, 400)
-    timed_out = check.http_status == TIMEOUT_STATUS
-    if stored and timed_out:
-        message = _(
-            "%(provider)s did not answer in time, so the key could not be checked; it keeps "
-            "its current status. Please try again in a moment."
-        )
-    elif stored:
-        message = _(
-            "%(provider)s could not be reached, so the key could not be checked; it keeps its "
-            "current status. Please try again in a moment."
-        )
-    elif timed_out:
-        message = _(
-            "%(provider)s did not answer in time, so the key could not be checked and was "
-            "not saved. Please try again in a moment."
-        )
-    else:
-        message = _(
-            "%(provider)s could not be reached, so the key could not be checked and was not "
-            "saved. Please try again in a moment."
-        )
-    return KeyNotAccepted(message % names, TIMEOUT_STATUS if timed_out else UNREACHABLE_STATUS)
 
 
 def plan_limit_sentence(limit: int, *, with_url: bool = True) -> str:
@@ -171,7 +39,7 @@ def plan_limit_sentence(limit: int, *, with_url: bool = True) -> str:
     if with_url:
         sentence = _("%(sentence)s Upgrade here: %(url)s") % {
             "sentence": sentence,
-            "url": BILLING_URL,
+            "url": reverse("billing"),
         }
     return sentence
 
@@ -214,15 +82,8 @@ def api_configuration_create(
     _check_plan_limit(user)
     check = key_check(provider=provider, key=api_key, user=user, request=request)
     if not check.is_valid:
-        security_event_record(
-            kind=SecurityEvent.Kind.KEY_VALIDATED,
-            user=user,
-            request=request,
-            provider=provider.slug,
-            result=check.status,
-            stored=False,
-        )
-        raise _refusal(check, provider)
+        _record_unstored_check(check, user=user, provider=provider, request=request)
+        raise refusal(check, provider)
 
     with transaction.atomic():
         # Lock the owner so two parallel adds cannot both pass the plan's limit.
@@ -280,16 +141,14 @@ def api_configuration_replace_key(
     provider = configuration.provider
     check = key_check(provider=provider, key=api_key, user=configuration.user, request=request)
     if not check.is_valid:
-        security_event_record(
-            kind=SecurityEvent.Kind.KEY_VALIDATED,
+        _record_unstored_check(
+            check,
             user=configuration.user,
+            provider=provider,
             request=request,
             configuration_id=str(configuration.pk),
-            provider=provider.slug,
-            result=check.status,
-            stored=False,
         )
-        raise _refusal(check, provider)
+        raise refusal(check, provider)
     with transaction.atomic():
         old_hint = configuration.key_hint
         configuration.api_key = api_key
@@ -362,16 +221,6 @@ def api_configuration_revalidate(
     return check
 
 
-def revalidation_message(check: KeyCheckResult, configuration: ApiConfiguration) -> str:
-    """A sentence for the user about a re-validation."""
-    if check.is_valid:
-        return _("%(provider)s accepted the key “%(name)s”.") % {
-            "provider": configuration.provider.name,
-            "name": configuration.name,
-        }
-    return _refusal(check, configuration.provider, stored=True).message
-
-
 @sensitive_variables("api_key")
 def api_key_validate(
     *, user, provider: Provider, api_key: str, request: HttpRequest | None = None
@@ -379,22 +228,24 @@ def api_key_validate(
     """Check a key without storing it (POST /api/validate-api-key/). Recorded in the audit log
     so that using Bambi to test many keys leaves a trace."""
     check = key_check(provider=provider, key=api_key.strip(), user=user, request=request)
+    _record_unstored_check(check, user=user, provider=provider, request=request)
+    return check
+
+
+def _record_unstored_check(
+    check: KeyCheckResult, *, user, provider: Provider, request: HttpRequest | None, **detail
+) -> None:
+    """The audit trail of a key that was checked and not stored: refused, not answered, or
+    only checked (the log shows someone testing keys through Bambi)."""
     security_event_record(
         kind=SecurityEvent.Kind.KEY_VALIDATED,
         user=user,
         request=request,
+        **detail,
         provider=provider.slug,
         result=check.status,
         stored=False,
     )
-    return check
-
-
-def unreachable_error(
-    check: KeyCheckResult, provider: Provider, *, stored: bool = False
-) -> KeyNotAccepted:
-    """The 502/504 sentence for a check that could not reach the provider."""
-    return _refusal(check, provider, stored=stored)
 
 
 def api_configuration_delete(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from byok import api, views
+from byok import views
 
 urlpatterns = [
     path("dashboard/keys/", views.keys, name="keys"),
@@ -9,8 +9,4 @@ urlpatterns = [
     path("dashboard/keys/<uuid:pk>/replace/", views.key_replace, name="key_replace"),
     path("dashboard/keys/<uuid:pk>/validate/", views.key_validate, name="key_validate"),
     path("dashboard/keys/<uuid:pk>/delete/", views.key_delete, name="key_delete"),
-    path("api/providers/", api.providers, name="api_providers"),
-    path("api/api-configurations/", api.configurations, name="api_configurations"),
-    path("api/api-configurations/<uuid:pk>/", api.configuration, name="api_configuration"),
-    path("api/validate-api-key/", api.validate_api_key, name="api_validate_api_key"),
 ]

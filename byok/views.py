@@ -6,14 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bambi.ratelimit import RateLimitExceeded, with_retry_after
+from bambi.errors import BambiError, with_error_headers
 from billing.plans import PlanLimitReached, plan_for
 from byok import services
 from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm
+from byok.key_checks import KeyNotAccepted, revalidation_message
 from byok.selectors import api_configuration_get, api_configurations_for
 
 
@@ -36,7 +38,7 @@ def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: i
                 if plan.configurations is not None
                 else ""
             ),
-            "billing_url": services.BILLING_URL,
+            "billing_url": reverse("billing"),
         },
         status=status,
     )
@@ -59,16 +61,14 @@ def keys(request: HttpRequest) -> HttpResponse:
             api_key=form.cleaned_data["api_key"],
             request=request,
         )
-    except PlanLimitReached:
+    except PlanLimitReached as exc:
+        # The page offers the upgrade with a button rather than the URL in the sentence.
         limit = plan_for(request.user).configurations or 0
         form.add_error(None, services.plan_limit_sentence(limit, with_url=False))
-        return _keys_page(request, form, status=403)
-    except RateLimitExceeded as exc:
-        form.add_error(None, exc.message)
-        return with_retry_after(_keys_page(request, form, status=429), exc)
-    except services.KeyNotAccepted as exc:
-        form.add_error("api_key", exc.message)
-        return _keys_page(request, form, status=exc.status)
+        return _keys_page(request, form, status=exc.http_status)
+    except BambiError as exc:
+        form.add_error("api_key" if isinstance(exc, KeyNotAccepted) else None, exc.message)
+        return with_error_headers(_keys_page(request, form, status=exc.http_status), exc)
     messages.success(
         request,
         _("Key “%(name)s” checked with %(provider)s and saved.")
@@ -124,15 +124,11 @@ def key_replace(request: HttpRequest, pk) -> HttpResponse:
         services.api_configuration_replace_key(
             configuration=configuration, api_key=form.cleaned_data["api_key"], request=request
         )
-    except RateLimitExceeded as exc:
-        form.add_error(None, exc.message)
-        return with_retry_after(
-            _edit_page(request, configuration, replace_form=form, status=429), exc
-        )
-    except services.KeyNotAccepted as exc:
-        form.add_error("api_key", exc.message)
+    except BambiError as exc:
+        form.add_error("api_key" if isinstance(exc, KeyNotAccepted) else None, exc.message)
         configuration.refresh_from_db()
-        return _edit_page(request, configuration, replace_form=form, status=exc.status)
+        page = _edit_page(request, configuration, replace_form=form, status=exc.http_status)
+        return with_error_headers(page, exc)
     messages.success(
         request,
         _("The key of “%(name)s” was checked and replaced.") % {"name": configuration.name},
@@ -146,10 +142,11 @@ def key_validate(request: HttpRequest, pk) -> HttpResponse:
     configuration = api_configuration_get(user=request.user, pk=pk)
     try:
         check = services.api_configuration_revalidate(configuration=configuration, request=request)
-    except RateLimitExceeded as exc:
+    except BambiError as exc:
         messages.error(request, exc.message)
-        return with_retry_after(_keys_page(request, ApiConfigurationCreateForm(), 429), exc)
-    sentence = services.revalidation_message(check, configuration)
+        page = _keys_page(request, ApiConfigurationCreateForm(), exc.http_status)
+        return with_error_headers(page, exc)
+    sentence = revalidation_message(check, configuration)
     if check.is_valid:
         messages.success(request, sentence)
     elif check.status == "invalid":

@@ -10,7 +10,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from generations import services, storage
+from generations import storage
+from generations.deletion import generations_delete, images_delete
 from generations.models import ApiUsage, Image, ImageGeneration
 from generations.views import _stream
 
@@ -60,11 +61,11 @@ class ImageGenerationAdmin(ReadOnlyAdmin):
     inlines = [ImageInline]
 
     def delete_model(self, request, obj) -> None:
-        services.generations_delete(user=obj.user, generation_ids=[obj.pk])
+        generations_delete(user=obj.user, generation_ids=[obj.pk])
 
     def delete_queryset(self, request, queryset) -> None:
         for generation in queryset.select_related("user"):
-            services.generations_delete(user=generation.user, generation_ids=[generation.pk])
+            generations_delete(user=generation.user, generation_ids=[generation.pk])
 
 
 @admin.register(Image)
@@ -75,10 +76,10 @@ class ImageAdmin(ReadOnlyAdmin):
 
     # Deleting (here, or by cascade from a generation) removes the files too.
     def delete_model(self, request, obj) -> None:
-        services.images_delete(images=[obj])
+        images_delete(images=[obj])
 
     def delete_queryset(self, request, queryset) -> None:
-        services.images_delete(images=list(queryset))
+        images_delete(images=list(queryset))
 
     @admin.display(description=_("preview"))
     def preview(self, image: Image):
@@ -99,7 +100,7 @@ class ImageAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         image = get_object_or_404(Image, pk=pk)
-        services.image_thumbnail_ensure(image=image)  # made on first request, then kept
+        storage.image_thumbnail_ensure(image=image)  # made on first request, then kept
         return _stream(image.thumbnail_path, storage.content_type_for("webp"))
 
 

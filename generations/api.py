@@ -1,125 +1,116 @@
-"""JSON API of the generations app (DESIGN.md, "JSON API"): generations and usage."""
+"""JSON API of the generations app: generating, the gallery, usage (DESIGN.md, "JSON API").
 
-from __future__ import annotations
+Thin: GenerationForm cleans (the same rules as the generate page), `generation_run` generates,
+and its refusals (PlanLimitReached, RateLimitExceeded, GenerationFailed) answer by themselves.
+"""
+
+# No `from __future__ import annotations`: ninja reads these views' annotations at import,
+# through decorators (sensitive_variables) whose globals are not this module's.
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, JsonResponse
-from django.urls import reverse
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
 
-from bambi.api import ApiError, api_view, fail, ok, read_json
+from bambi.schemas import ApiError, Data, JsonBody, Success, errors, form_errors_sentence, owned
 from billing.plans import plan_for
 from byok.models import ApiConfiguration
-from generations import services
-from generations.models import ImageGeneration
+from generations.deletion import generation_delete
+from generations.forms import GenerationForm
 from generations.quota import usage_for
+from generations.schemas import (
+    GenerationCreate,
+    GenerationOut,
+    GenerationPage,
+    PageNumber,
+    UsageOut,
+)
 from generations.selectors import generation_get, generations_for
+from generations.services import generation_run
+
+router = Router(tags=["generations"])
 
 PAGE_SIZE = 20
 
+# `id` in a path: one of the user's generations, fetched before anything else (else a 404).
+OwnGeneration = owned(generation_get)
 
-def image_row(image) -> dict:
+
+@router.get(
+    "/generations/",
+    response={200: GenerationPage, **errors(400, 404)},
+    summary="The user's generations, newest first, 20 a page",
+)
+def generations(
+    request: HttpRequest,
+    page: PageNumber = Query(1, description="Page number, from 1. A page past the last is a 404."),
+):
+    paginator = Paginator(generations_for(user=request.auth), PAGE_SIZE)
+    if page > paginator.num_pages:
+        raise ApiError(_("There is no page %(page)d.") % {"page": page}, http_status=404)
     return {
-        "id": str(image.id),
-        "url": reverse("image_file", args=[image.id]),
-        "thumbnail_url": reverse("image_thumbnail", args=[image.id]),
-        "download_url": reverse("image_file", args=[image.id]) + "?download=1",
-        "width": image.width,
-        "height": image.height,
-        "format": image.format,
-        "bytes": image.bytes,
-        "revised_prompt": image.revised_prompt or None,
+        "data": list(paginator.page(page).object_list),
+        "pagination": {
+            "page": page,
+            "pages": paginator.num_pages,
+            "count": paginator.count,
+            "page_size": PAGE_SIZE,
+        },
     }
 
 
-def generation_row(generation: ImageGeneration) -> dict:
-    model = generation.model
-    provider = generation.provider
-    images = list(generation.images.all())
-    return {
-        "id": str(generation.id),
-        "status": generation.status,
-        "prompt": generation.prompt,
-        "parameters": generation.parameters,
-        "model": (
-            {"id": str(model.id), "name": model.name, "model_id": model.model_id} if model else None
-        ),
-        "provider": (
-            {"id": str(provider.id), "name": provider.name, "slug": provider.slug}
-            if provider
-            else None
-        ),
-        "configuration_id": str(generation.configuration_id)
-        if generation.configuration_id
-        else None,
-        "error_message": generation.error_message or None,
-        "cost_estimate": str(generation.cost_estimate)
-        if generation.cost_estimate is not None
-        else None,
-        "duration_ms": generation.duration_ms,
-        "created_at": generation.created_at,
-        "images_filtered": generation.images_filtered,
-        "notice": generation.filtered_notice(len(images)),
-        "images": [image_row(image) for image in images],
-    }
-
-
-def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise ApiError(_("“page” must be a whole number from 1."))
-    return int(raw)
-
-
-@api_view(["GET", "POST"])
-def generations(request: HttpRequest) -> JsonResponse:
-    if request.method == "GET":
-        paginator = Paginator(generations_for(user=request.user), PAGE_SIZE)
-        number = _page_number(request)
-        if number > paginator.num_pages:
-            raise ApiError(_("There is no page %(page)d.") % {"page": number}, 404)
-        page = paginator.page(number)
-        return JsonResponse(
-            {
-                "data": [generation_row(g) for g in page.object_list],
-                "pagination": {
-                    "page": number,
-                    "pages": paginator.num_pages,
-                    "count": paginator.count,
-                    "page_size": PAGE_SIZE,
-                },
-            }
-        )
-    body = read_json(request)
-    try:
-        generation = services.generation_run(
-            user=request.user,
-            configuration_id=body.get("configId"),
-            prompt=body.get("prompt"),
-            parameters=body.get("parameters"),
-        )
-    except services.GenerationFailed as exc:
-        return fail(exc.message, exc.http_status)
+@router.post(
+    "/generations/",
+    response={201: Data[GenerationOut], **errors(404, 422, 429, 502, 504)},
+    summary="Generate images with one of the user's keys",
+)
+def generation_create(request: HttpRequest, payload: GenerationCreate = JsonBody(...)):
+    """Synchronous: answers when the provider has answered and the images are stored. Counts
+    once against the monthly quota, only when it succeeds. Over the quota: 403. The provider's
+    refusal: 422 with its reason; its failures: 429/502/504. A failed call is kept as a failed
+    generation and not charged."""
+    form = GenerationForm(data=payload.form_data(), user=request.auth)
+    if not form.is_valid():
+        # The form looks the key up through its owner: a key that is not the user's is a 404,
+        # as for every other object of someone else.
+        if any(e.code == "unknown" for e in form.errors.as_data().get("configuration", ())):
+            raise Http404
+        raise ApiError(form_errors_sentence(form))
+    generation = generation_run(user=request.auth, **form.run_arguments())
     # generation_run returns the generation with its model, provider and images loaded.
-    return ok(generation_row(generation), status=201)
+    return Status(201, {"data": generation})
 
 
-@api_view(["GET", "DELETE"])
-def generation(request: HttpRequest, pk) -> JsonResponse:
-    item = generation_get(user=request.user, pk=pk)
-    if request.method == "DELETE":
-        services.generation_delete(generation=item)
-        return ok({"success": True})
-    return ok(generation_row(item))
+@router.get(
+    "/generations/{uuid:id}/",
+    response={200: Data[GenerationOut], **errors(404)},
+    summary="One generation with its images",
+)
+def generation(request: HttpRequest, id: OwnGeneration):
+    return {"data": id}
 
 
-@api_view(["GET"])
-def usage(request: HttpRequest) -> JsonResponse:
-    user = request.user
+@router.delete(
+    "/generations/{uuid:id}/",
+    response={200: Data[Success], **errors(404)},
+    summary="Delete the generation, its images and their files",
+)
+def generation_remove(request: HttpRequest, id: OwnGeneration):
+    generation_delete(generation=id)
+    return {"data": {"success": True}}
+
+
+@router.get(
+    "/usage/",
+    response=Data[UsageOut],
+    summary="The user's plan, usage this period and limits",
+)
+def usage(request: HttpRequest):
+    user = request.auth
     plan = plan_for(user)
     current = usage_for(user, plan=plan)
-    return ok(
-        {
+    return {
+        "data": {
             "plan": plan.slug,
             "plan_name": str(plan.name),
             "usage_count": current.used,
@@ -129,4 +120,4 @@ def usage(request: HttpRequest) -> JsonResponse:
             "config_limit": plan.configurations,
             "reset_date": current.reset_date,
         }
-    )
+    }

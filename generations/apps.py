@@ -7,7 +7,7 @@ class GenerationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.services import ACCOUNT_DELETION_HOOKS
-        from generations.services import user_files_delete
+        from generations.deletion import user_files_delete
 
         # Image files are not rows: the cascade that deletes the user's rows cannot remove them.
         if user_files_delete not in ACCOUNT_DELETION_HOOKS:

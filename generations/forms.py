@@ -6,12 +6,10 @@ operator who edits a model in the admin changes what the form accepts without a 
 
 from __future__ import annotations
 
-import uuid
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bambi.ids import parse_uuid
 from byok.models import ApiConfiguration, ImageModel
 
 # form field -> capabilities key listing its allowed values
@@ -36,27 +34,11 @@ OPTION_LABELS = {
 DEFAULT_MAX_PROMPT_LENGTH = 4000
 
 
-def price_per_image(capabilities: dict, quality: str | None) -> Decimal | None:
-    """The catalogue price of one image (USD), by quality when the price depends on it."""
-    price = capabilities.get("price_per_image")
-    if isinstance(price, dict):
-        price = price.get(quality or "") or price.get("auto") or next(iter(price.values()), None)
-    try:
-        return Decimal(str(price)) if price is not None else None
-    except InvalidOperation:
-        return None
-
-
-def estimate_cost(capabilities: dict, options: dict) -> Decimal | None:
-    """count × price per image, from the catalogue (the provider's bill is the authority)."""
-    unit = price_per_image(capabilities, options.get("quality"))
-    return None if unit is None else unit * int(options.get("count") or 1)
-
-
 class GenerationForm(forms.Form):
-    """Prompt, key, model and the model's own options. `cleaned_data` gains `configuration`
-    (an ApiConfiguration of the user), `model` (an active ImageModel of that key's provider)
-    and `options` (every option the adapter receives, defaults filled in)."""
+    """Prompt, key, model and the model's own options: what `generation_run` takes, checked
+    once here. `cleaned_data` holds `configuration` (a usable ApiConfiguration of the user),
+    `model` (an active ImageModel of that key's provider), `prompt` and `options` (every option
+    the adapter receives, defaults filled in)."""
 
     configuration = forms.CharField(
         label=_("Key"), error_messages={"required": _("Choose one of your keys.")}
@@ -89,9 +71,10 @@ class GenerationForm(forms.Form):
     def clean_configuration(self) -> ApiConfiguration:
         value = self.cleaned_data["configuration"]
         configuration = None
-        if is_uuid(value):
+        pk = parse_uuid(value)
+        if pk is not None:
             configuration = (
-                ApiConfiguration.objects.filter(user=self.user, pk=value)
+                ApiConfiguration.objects.filter(user=self.user, pk=pk)
                 .select_related("provider")
                 .first()
             )
@@ -113,10 +96,16 @@ class GenerationForm(forms.Form):
             )
         return configuration
 
+    def run_arguments(self) -> dict:
+        """The cleaned request as generation_run's keyword arguments (after is_valid())."""
+        data = self.cleaned_data
+        return {key: data[key] for key in ("configuration", "model", "prompt", "options")}
+
     def _find_model(self, value: str, configuration: ApiConfiguration | None) -> ImageModel | None:
         models = ImageModel.objects.select_related("provider")
-        if is_uuid(value):
-            return models.filter(pk=value).first()
+        pk = parse_uuid(value)
+        if pk is not None:
+            return models.filter(pk=pk).first()
         # The provider's own model id ("dall-e-3") is accepted too, for API clients.
         candidates = list(models.filter(model_id=value))
         if configuration is not None:
@@ -202,12 +191,3 @@ class GenerationForm(forms.Form):
                 continue
             options[field] = value
         cleaned["options"] = options
-        cleaned["cost_estimate"] = estimate_cost(capabilities, options)
-
-
-def is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

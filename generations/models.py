@@ -24,6 +24,7 @@ class ImageGeneration(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="generations",
+        verbose_name=_("stored key"),
     )
     model = models.ForeignKey(
         "byok.ImageModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -53,8 +54,8 @@ class ImageGeneration(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="generation_user_created"),
-            # The sweep of abandoned generations (services.generations_sweep_pending) runs on
-            # usage reads: this keeps it a probe of a near-empty index, whatever the gallery.
+            # Usage reads count the user's abandoned generations (generations.quota): this
+            # keeps it a probe of a near-empty index, whatever the gallery.
             models.Index(
                 fields=["user", "created_at"],
                 condition=models.Q(status="pending"),
@@ -117,7 +118,12 @@ class ApiUsage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_usage"
     )
     configuration = models.ForeignKey(
-        "byok.ApiConfiguration", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "byok.ApiConfiguration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("stored key"),
     )
     provider = models.ForeignKey(
         "byok.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,4 +1,6 @@
-"""The monthly generation quota: reserve one slot before a provider call, give it back on failure.
+"""The monthly generation quota: the one module that takes a slot (`quota_reserve`, before a
+provider call) and gives one back (`quota_refund` when the call failed; `generations_sweep_pending`
+for generations a dead worker left pending). Reads (`usage_for`) never write.
 
 Why one UPDATE: the check ("is there room left?") and the increment must be one database step,
 or two requests from the same user (on two app servers) can both see 49/50 and both pass. A
@@ -21,18 +23,24 @@ as naive UTC text) and the row read back through the backend's converters (aware
 
 from __future__ import annotations
 
-import calendar
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from bambi.dates import add_months
 from billing.plans import Plan, PlanLimitReached, plan_for
+from generations.models import ImageGeneration
+
+logger = logging.getLogger(__name__)
 
 
 def next_reset_after(reset_date: datetime, now: datetime) -> datetime:
@@ -47,13 +55,6 @@ def next_reset_after(reset_date: datetime, now: datetime) -> datetime:
         months += 1
         candidate = add_months(reset_date, months)
     return candidate
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    total = moment.month - 1 + months
-    year, month = moment.year + total // 12, total % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 @dataclass(frozen=True)
@@ -98,27 +99,30 @@ class Usage:
 
 
 def usage_for(user: User, *, plan: Plan | None = None) -> Usage:
-    """The user's usage for display; an expired period reads as 0 used.
+    """The user's usage for display; an expired period reads as 0 used. Writes nothing.
 
-    The one write: generations a dead worker left pending are swept first (failed, slot given
-    back), so the meter never shows a slot that nothing will ever use. Usually that is one
-    probe of a near-empty partial index.
+    A slot held by a generation a dead worker left pending is not counted: nothing will ever
+    use it, and the sweep (the housekeeping command, or `quota_reserve` when the quota runs
+    out) gives it back. Counting them is one probe of a near-empty partial index.
     """
-    if _sweep_abandoned(user):
-        user.refresh_from_db(fields=["usage_count", "reset_date"])
     plan = plan or plan_for(user)
     now = timezone.now()
     used, reset_date = user.usage_count, user.reset_date
     if reset_date <= now:
         used, reset_date = 0, next_reset_after(reset_date, now)
+    else:
+        used = max(used - _abandoned_slots(user, period_start=add_months(reset_date, -1)), 0)
     return Usage(plan=plan, used=used, limit=plan.generations_per_period, reset_date=reset_date)
 
 
-def _sweep_abandoned(user: User) -> int:
-    # Imported here: generations.services imports this module.
-    from generations.services import generations_sweep_pending
-
-    return generations_sweep_pending(user=user)
+def _abandoned_slots(user: User, *, period_start: datetime) -> int:
+    """Slots of this period held by generations that the sweep will fail and give back."""
+    return ImageGeneration.objects.filter(
+        user=user,
+        status=ImageGeneration.Status.PENDING,
+        created_at__lt=timezone.now() - pending_abandoned_after(),
+        created_at__gt=period_start,
+    ).count()
 
 
 def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
@@ -156,7 +160,7 @@ def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
         if fresh[1] == known_reset or fresh[1] > now:
             # The limit is reached, unless a slot is held by a generation a dead worker
             # abandoned: give those back (once per generation) and try again.
-            if swept or not _sweep_abandoned(user):
+            if swept or not generations_sweep_pending(user=user):
                 break
             swept = True
         known_reset = fresh[1]
@@ -272,3 +276,63 @@ def usage_reset_expired(*, now: datetime | None = None) -> int:
             usage_count=0, reset_date=next_reset_after(reset_date, now)
         )
     return count
+
+
+# --- generations abandoned by a dead worker ------------------------------------------------------
+
+ABANDONED_MESSAGE = gettext_lazy(
+    "Bambi stopped before the provider answered; this generation was not counted."
+)
+
+
+def pending_abandoned_after() -> timedelta:
+    """How long a generation may stay pending before it is taken for abandoned.
+
+    Well past anything a live request can take: the provider's read timeout (plus an image
+    download of up to twice that) bounds a live call, so at least 10 minutes and 3× that.
+    """
+    read_timeout = float(getattr(settings, "PROVIDER_READ_TIMEOUT", 120))
+    return max(timedelta(minutes=10), timedelta(seconds=3 * read_timeout + 60))
+
+
+def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
+    """Fail the generations left `pending` by a worker killed during the provider call, and
+    give each one's quota slot back exactly once; returns how many were swept.
+
+    A crash never charges the user (DESIGN.md). Each generation is claimed with a
+    conditional UPDATE (still pending?) in the same transaction as its refund, so two sweeps
+    at once, or a sweep racing the request's own failure path (generations.services, which
+    claims the same way), refund once. The refund goes to the period the slot was reserved
+    in; if that period has ended there is nothing to give back. Idempotent; `user` limits it
+    to one user (`quota_reserve` at the limit). A live request that somehow outlived the
+    cut-off and then succeeds still records its images: the user keeps the slot refunded.
+    """
+    now = now or timezone.now()
+    stale = ImageGeneration.objects.filter(
+        status=ImageGeneration.Status.PENDING, created_at__lt=now - pending_abandoned_after()
+    )
+    if user is not None:
+        stale = stale.filter(user=user)
+    swept = 0
+    # Stored in the language active now (the user's own when their request sweeps).
+    message = str(ABANDONED_MESSAGE)
+    for _batch in range(1000):  # bounded; each pass claims every row it read, or they left
+        rows = list(stale.order_by("created_at").values_list("pk", "user_id", "created_at")[:200])
+        if not rows:
+            break
+        for pk, user_id, created_at in rows:
+            with transaction.atomic():
+                claimed = ImageGeneration.objects.filter(
+                    pk=pk, status=ImageGeneration.Status.PENDING
+                ).update(
+                    status=ImageGeneration.Status.FAILED,
+                    error_message=message,
+                    cost_estimate=None,
+                    updated_at=now,
+                )
+                if claimed:
+                    quota_refund_reserved_at(user_id=user_id, reserved_at=created_at)
+            swept += claimed
+    if swept:
+        logger.warning("Swept %d generation(s) abandoned while pending", swept)
+    return swept

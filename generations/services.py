@@ -1,9 +1,13 @@
-"""Writes of the generations app: the synchronous proxy to the providers, deletion, export.
+"""The generation run: the synchronous proxy from a cleaned request to a provider and back.
 
-`generation_run` is the one path for the dashboard form and POST /api/generations/. Its steps,
-and why they are not one big transaction:
+`generation_run` is the one path for the generate page and POST /api/generations/; both clean
+their input with GenerationForm first (generations/forms.py), so it checks nothing again. The
+other jobs of the app have their own modules: quota.py (taking and giving back slots, the
+sweep of abandoned generations), storage.py (files, thumbnails), deletion.py, export.py.
 
-1. validate against the model's capabilities (nothing is written for bad input);
+Its steps, and why they are not one big transaction:
+
+1. check the per-minute rate limit (nothing is written when refused);
 2. reserve one quota slot: one conditional UPDATE, committed at once (generations.quota);
 3. write the generation row as `pending` (committed, so the gallery shows it during the call);
 4. decrypt the key and call the provider, outside any transaction: the call can take a minute
@@ -16,76 +20,38 @@ and why they are not one big transaction:
 
 from __future__ import annotations
 
-import json
 import logging
-import tempfile
 import time
-from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
-from bambi.api import form_errors_sentence
-from bambi.http import redact
+from bambi.dates import add_months
+from bambi.errors import BambiError
 from bambi.ratelimit import generation_allowed
+from bambi.redaction import redact
+from byok.catalogue import estimate_cost
 from byok.crypto import DecryptionError
-from byok.models import ApiConfiguration
+from byok.models import ApiConfiguration, ImageModel
+from byok.providers import errors as provider_errors
 from byok.providers import get_provider
-from byok.providers.errors import (
-    BadRequest,
-    ContentRefused,
-    InvalidKey,
-    OutOfCredit,
-    ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
-    RefusedByBambi,
-)
+from byok.services import api_configuration_mark_invalid
 from generations import storage
-from generations.forms import OPTION_CAPABILITIES, GenerationForm, is_uuid
 from generations.models import ApiUsage, Image, ImageGeneration
-from generations.quota import (
-    Reservation,
-    add_months,
-    quota_refund,
-    quota_refund_reserved_at,
-    quota_reserve,
-)
+from generations.quota import Reservation, quota_refund, quota_reserve
 
 logger = logging.getLogger(__name__)
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
-# What API clients may send in `parameters` (camelCase per DESIGN.md; snake_case accepted too).
-PARAMETER_NAMES = {
-    "modelId": "model",
-    "model_id": "model",
-    "model": "model",
-    "count": "count",
-    "n": "count",
-    "size": "size",
-    "aspectRatio": "aspect_ratio",
-    "resolution": "resolution",
-    "quality": "quality",
-    "style": "style",
-    "outputFormat": "output_format",
-    "background": "background",
-    **{name: name for name in OPTION_CAPABILITIES},
-}
 
-
-class GenerationFailed(Exception):
+class GenerationFailed(BambiError):
     """The provider call (or storing its answer) failed; the generation row says why.
 
     `message` is a sentence for the user (it includes the provider's own words when useful);
@@ -93,102 +59,74 @@ class GenerationFailed(Exception):
     """
 
     def __init__(self, generation: ImageGeneration, message: str, http_status: int):
-        super().__init__(message)
+        super().__init__(message, http_status=http_status)
         self.generation = generation
-        self.message = message
-        self.http_status = http_status
 
 
-def failure_sentence(exc: ProviderError) -> str:
-    """A sentence for the user that names what happened and keeps the provider's words."""
-    said = exc.message
-    if isinstance(exc, RefusedByBambi):
-        # Bambi's own refusal, not the provider's words: said as it is.
-        return _("%(said)s Nothing was charged to your quota.") % {"said": said}
-    if isinstance(exc, InvalidKey):
-        lead = _(
+# What the user is told first about a failed provider call, by kind (the first that matches);
+# the provider's own words follow.
+FAILURE_LEADS = [
+    (
+        provider_errors.InvalidKey,
+        gettext_lazy(
             "The provider rejected this API key; it is now marked invalid. Replace it on "
             "the Keys page."
-        )
-    elif isinstance(exc, ContentRefused):
-        lead = _("The provider refused to make this image.")
-    elif isinstance(exc, OutOfCredit):
-        lead = _("The provider account behind this key is out of credit.")
-    elif isinstance(exc, RateLimited):
-        lead = _("The provider is rate-limiting this key; wait a moment and try again.")
-    elif isinstance(exc, BadRequest):
-        lead = _("The provider did not accept the request.")
-    elif isinstance(exc, ProviderTimeout):
-        lead = _("The provider took too long to answer. Nothing was charged to your quota.")
-    elif isinstance(exc, ProviderUnavailable):
-        lead = _("The provider failed to make the image. Nothing was charged to your quota.")
-    else:
-        lead = _("The provider could not complete the request.")
+        ),
+    ),
+    (provider_errors.ContentRefused, gettext_lazy("The provider refused to make this image.")),
+    (
+        provider_errors.OutOfCredit,
+        gettext_lazy("The provider account behind this key is out of credit."),
+    ),
+    (
+        provider_errors.RateLimited,
+        gettext_lazy("The provider is rate-limiting this key; wait a moment and try again."),
+    ),
+    (provider_errors.BadRequest, gettext_lazy("The provider did not accept the request.")),
+    (
+        provider_errors.ProviderTimeout,
+        gettext_lazy("The provider took too long to answer. Nothing was charged to your quota."),
+    ),
+    (
+        provider_errors.ProviderUnavailable,
+        gettext_lazy("The provider failed to make the image. Nothing was charged to your quota."),
+    ),
+    (provider_errors.ProviderError, gettext_lazy("The provider could not complete the request.")),
+]
+
+
+def failure_sentence(exc: provider_errors.ProviderError) -> str:
+    """A sentence for the user that names what happened and keeps the provider's words."""
+    said = exc.message
+    if isinstance(exc, provider_errors.RefusedByBambi):
+        # Bambi's own refusal, not the provider's words: said as it is.
+        return _("%(said)s Nothing was charged to your quota.") % {"said": said}
+    lead = next(str(lead) for kind, lead in FAILURE_LEADS if isinstance(exc, kind))
     if said and said not in lead:
         return _("%(lead)s The provider said: %(said)s") % {"lead": lead, "said": said}
     return lead
 
 
-def normalise_parameters(parameters) -> dict:
-    """API `parameters` -> form field names; bad shapes are a 400 with a sentence."""
-    if parameters is None:
-        return {}
-    if not isinstance(parameters, dict):
-        raise ValidationError(_("“parameters” must be a JSON object."))
-    data: dict = {}
-    for key, value in parameters.items():
-        name = PARAMETER_NAMES.get(key)
-        if name is None:
-            raise ValidationError(_("Unknown parameter “%(name)s”.") % {"name": str(key)[:50]})
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ValidationError(
-                _("The parameter “%(name)s” must be a string or a number.") % {"name": key}
-            )
-        data[name] = value
-    return data
-
-
-def generation_validate(*, user: User, configuration_id, prompt, parameters) -> dict:
-    """The form's cleaned data, or ValidationError (400) / Http404 (not the user's key)."""
-    configuration_id = _uuid_or_404(configuration_id)
-    if not isinstance(prompt, str):
-        raise ValidationError(_("The prompt must be text."))
-    data = {"configuration": str(configuration_id), "prompt": prompt}
-    data.update(normalise_parameters(parameters))
-    form = GenerationForm(data=data, user=user)
-    if not form.is_valid():
-        # The form looks the key up through its owner (one query, not a second one here):
-        # a key that is not the user's is a 404, as for every other object of someone else.
-        if any(e.code == "unknown" for e in form.errors.as_data().get("configuration", ())):
-            raise Http404
-        raise ValidationError(form_errors_sentence(form))
-    return form.cleaned_data
-
-
-def _uuid_or_404(value):
-    if not is_uuid(value):
-        raise Http404
-    return value
-
-
 @sensitive_variables("key")
-def generation_run(*, user: User, configuration_id, prompt, parameters) -> ImageGeneration:
+def generation_run(
+    *,
+    user: User,
+    configuration: ApiConfiguration,
+    model: ImageModel,
+    prompt: str,
+    options: dict,
+) -> ImageGeneration:
     """Generate images with one of the user's keys and keep them in their gallery.
 
-    Returns the completed generation. Raises ValidationError (bad input, nothing stored, no
-    quota used), Http404 (the key is not the user's), RateLimitExceeded (too many generations
-    this minute; nothing stored), PlanLimitReached (quota used up) or
-    GenerationFailed (the provider failed: the generation is stored as failed, quota refunded).
+    The arguments are what GenerationForm cleaned for `user`: the key is theirs and usable,
+    the model active and of the key's provider, `options` allowed by the model with its
+    defaults filled in. Returns the completed generation. Raises RateLimitExceeded (too many
+    generations this minute; nothing stored), PlanLimitReached (quota used up) or
+    GenerationFailed (the provider failed: the generation is stored as failed, quota
+    refunded); all of them are BambiErrors with the sentence and status to answer.
     """
-    cleaned = generation_validate(
-        user=user, configuration_id=configuration_id, prompt=prompt, parameters=parameters
-    )
-    configuration: ApiConfiguration = cleaned["configuration"]
-    model = cleaned["model"]
-    options: dict = cleaned["options"]
     provider = configuration.provider
+    cost_estimate = estimate_cost(model.capabilities or {}, options)
 
     generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
     reservation = quota_reserve(user=user)
@@ -198,11 +136,11 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
             configuration=configuration,
             model=model,
             provider=provider,
-            prompt=cleaned["prompt"],
+            prompt=prompt,
             # Only validated option values and the model's id: never anything from the key.
             parameters={"model_id": model.model_id, **options},
             status=ImageGeneration.Status.PENDING,
-            cost_estimate=cleaned["cost_estimate"],
+            cost_estimate=cost_estimate,
         )
     except BaseException:
         quota_refund(reservation=reservation, user=user)
@@ -217,7 +155,7 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
             key=key, model_id=model.model_id, prompt=generation.prompt, options=options
         )
         if not output.images:
-            raise ContentRefused()
+            raise provider_errors.ContentRefused()
         stored = storage.images_store(
             user_id=user.pk,
             generation_id=generation.pk,
@@ -229,9 +167,9 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
         _mark_invalid(configuration, "stored key cannot be decrypted")
         _fail(generation, reservation, user, started, error=message)
         raise GenerationFailed(generation, message, 400) from None
-    except ProviderError as exc:
+    except provider_errors.ProviderError as exc:
         exc.scrub(key)
-        if isinstance(exc, InvalidKey):
+        if isinstance(exc, provider_errors.InvalidKey):
             _mark_invalid(configuration, exc.message)
         _fail(generation, reservation, user, started, error=exc.message)
         raise GenerationFailed(generation, failure_sentence(exc), exc.http_status) from None
@@ -264,9 +202,9 @@ def generation_run(*, user: User, configuration_id, prompt, parameters) -> Image
     # raiFilteredReason, xAI's moderated slots) or just sends fewer. They are not charged.
     filtered = max(output.filtered, asked - len(stored), 0)
     cost = output.cost_usd
-    if cost is None and cleaned["cost_estimate"] is not None:
+    if cost is None and cost_estimate is not None:
         # Priced on what came back, not on what was asked for.
-        cost = cleaned["cost_estimate"] / asked * len(stored)
+        cost = cost_estimate / asked * len(stored)
     try:
         with transaction.atomic():
             images = Image.objects.bulk_create(
@@ -359,7 +297,7 @@ def _release_connection() -> None:
 
 def _fail(generation, reservation: Reservation, user, started: float, *, error: str) -> None:
     """Mark the generation failed and give its slot back, both or neither, and only if it is
-    still pending: if the sweep (generations_sweep_pending) took it meanwhile, it has
+    still pending: if the sweep (quota.generations_sweep_pending) took it meanwhile, it has
     refunded the slot already and a second refund would hand out a free generation."""
     generation.status = ImageGeneration.Status.FAILED
     generation.error_message = redact(error)[:2000]
@@ -381,8 +319,6 @@ def _fail(generation, reservation: Reservation, user, started: float, *, error: 
 
 
 def _mark_invalid(configuration: ApiConfiguration, reason: str) -> None:
-    from byok.services import api_configuration_mark_invalid
-
     api_configuration_mark_invalid(configuration=configuration, reason=reason)
 
 
@@ -401,254 +337,3 @@ def _tokens(usage: dict) -> int | None:
 
 def _period_start(reservation: Reservation):
     return add_months(reservation.reset_date, -1)
-
-
-# --- generations abandoned by a dead worker ------------------------------------------------------
-
-ABANDONED_MESSAGE = gettext_lazy(
-    "Bambi stopped before the provider answered; this generation was not counted."
-)
-
-
-def pending_abandoned_after() -> timedelta:
-    """How long a generation may stay pending before it is taken for abandoned.
-
-    Well past anything a live request can take: the provider's read timeout (plus an image
-    download of up to twice that) bounds a live call, so at least 10 minutes and 3× that.
-    """
-    read_timeout = float(getattr(settings, "PROVIDER_READ_TIMEOUT", 120))
-    return max(timedelta(minutes=10), timedelta(seconds=3 * read_timeout + 60))
-
-
-def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
-    """Fail the generations left `pending` by a worker killed during the provider call, and
-    give each one's quota slot back exactly once; returns how many were swept.
-
-    A crash never charges the user (DESIGN.md). Each generation is claimed with a
-    conditional UPDATE (still pending?) in the same transaction as its refund, so two sweeps
-    at once, or a sweep racing the request's own failure path (`_fail`, which claims the same
-    way), refund once. The refund goes to the period the slot was reserved in; if that
-    period has ended there is nothing to give back. Idempotent; `user` limits it to one user
-    (the lazy sweep when their usage is read). A live request that somehow outlived the
-    cut-off and then succeeds still records its images: the user keeps the slot refunded.
-    """
-    now = now or timezone.now()
-    stale = ImageGeneration.objects.filter(
-        status=ImageGeneration.Status.PENDING, created_at__lt=now - pending_abandoned_after()
-    )
-    if user is not None:
-        stale = stale.filter(user=user)
-    swept = 0
-    # Stored in the language active now (the user's own when their usage page sweeps).
-    message = str(ABANDONED_MESSAGE)
-    for _batch in range(1000):  # bounded; each pass claims every row it read, or they left
-        rows = list(stale.order_by("created_at").values_list("pk", "user_id", "created_at")[:200])
-        if not rows:
-            break
-        for pk, user_id, created_at in rows:
-            with transaction.atomic():
-                claimed = ImageGeneration.objects.filter(
-                    pk=pk, status=ImageGeneration.Status.PENDING
-                ).update(
-                    status=ImageGeneration.Status.FAILED,
-                    error_message=message,
-                    cost_estimate=None,
-                    updated_at=now,
-                )
-                if claimed:
-                    quota_refund_reserved_at(user_id=user_id, reserved_at=created_at)
-            swept += claimed
-    if swept:
-        logger.warning("Swept %d generation(s) abandoned while pending", swept)
-    return swept
-
-
-# --- thumbnails ----------------------------------------------------------------------------------
-
-
-def image_thumbnail_ensure(*, image: Image) -> None:
-    """Make the image's WebP thumbnail if it is not there yet (it is made on first request).
-
-    Raises Http404 when the image file is gone or unreadable. If the generation was deleted
-    while the thumbnail was being made, the thumbnail is deleted again: the deletion removed
-    the folder before this write, and nothing else would ever remove that file.
-    """
-    if not image.thumbnail_path:
-        raise Http404
-    try:
-        made = storage.thumbnail_ensure(
-            storage_path=image.storage_path, thumbnail_path=image.thumbnail_path
-        )
-    except (FileNotFoundError, OSError) as exc:
-        logger.warning("Thumbnail of image %s: the image file is missing (%s)", image.pk, exc)
-        raise Http404 from None
-    except storage.UnreadableImage as exc:
-        logger.warning("Thumbnail of image %s: the image cannot be decoded (%s)", image.pk, exc)
-        raise Http404 from None
-    if made and not Image.objects.filter(pk=image.pk).exists():
-        storage.files_delete([image.thumbnail_path])
-        raise Http404
-
-
-# --- deletion ------------------------------------------------------------------------------------
-
-
-def _paths_of(generations: Iterable[ImageGeneration]) -> list[str]:
-    return [
-        path
-        for image in Image.objects.filter(generation__in=list(generations))
-        for path in (image.storage_path, image.thumbnail_path)
-        if path
-    ]
-
-
-def generations_delete(*, user: User, generation_ids: Iterable) -> int:
-    """Delete the user's generations among `generation_ids`, with their images and files.
-
-    Ids that are not the user's are ignored (they are simply not found). Files are deleted
-    once the rows are gone for good (after commit), so a rolled-back delete keeps its files.
-    Returns how many generations were deleted.
-    """
-    ids = [str(i) for i in generation_ids if is_uuid(i)]
-    with transaction.atomic():
-        generations = list(ImageGeneration.objects.filter(user=user, pk__in=ids))
-        paths = _paths_of(generations)
-        prefixes = [storage.generation_prefix(user.pk, g.pk) for g in generations]
-        ImageGeneration.objects.filter(pk__in=[g.pk for g in generations]).delete()
-
-        def remove_files() -> None:
-            storage.files_delete(paths)
-            for prefix in prefixes:
-                storage.prefix_delete(prefix)
-
-        transaction.on_commit(remove_files)
-    return len(generations)
-
-
-def images_delete(*, images: list[Image]) -> int:
-    """Delete single images (operators, from the admin) and, after commit, their files."""
-    paths = [p for image in images for p in (image.storage_path, image.thumbnail_path) if p]
-    with transaction.atomic():
-        deleted, _detail = Image.objects.filter(pk__in=[i.pk for i in images]).delete()
-        transaction.on_commit(lambda: storage.files_delete(paths))
-    return deleted
-
-
-def generation_delete(*, generation: ImageGeneration) -> None:
-    """Delete one generation (already fetched through its owner) with its files."""
-    generations_delete(user=generation.user, generation_ids=[generation.pk])
-
-
-def generations_purge(*, older_than: timedelta) -> tuple[int, int]:
-    """Delete every generation older than `older_than` with its files (retention policy).
-
-    Returns (generations deleted, files deleted). Works in batches so memory stays flat.
-    """
-    cutoff = timezone.now() - older_than
-    total_generations = total_files = 0
-    while True:
-        batch = list(ImageGeneration.objects.filter(created_at__lt=cutoff).order_by("pk")[:500])
-        if not batch:
-            break
-        paths = _paths_of(batch)
-        with transaction.atomic():
-            deleted, _detail = ImageGeneration.objects.filter(pk__in=[g.pk for g in batch]).delete()
-        total_generations += len(batch)
-        total_files += storage.files_delete(paths)
-    return total_generations, total_files
-
-
-def user_files_delete(user: User) -> None:
-    """Account deletion hook: remove every file of the user (rows go with the user)."""
-    storage.prefix_delete(storage.user_prefix(user.pk))
-
-
-# --- export --------------------------------------------------------------------------------------
-
-
-def generation_as_export(generation: ImageGeneration, image_names: list[dict]) -> dict:
-    return {
-        "id": str(generation.pk),
-        "status": generation.status,
-        "prompt": generation.prompt,
-        "parameters": generation.parameters,
-        "model": generation.model.model_id if generation.model else None,
-        "provider": generation.provider.slug if generation.provider else None,
-        "error_message": generation.error_message,
-        "cost_estimate": str(generation.cost_estimate) if generation.cost_estimate else None,
-        "duration_ms": generation.duration_ms,
-        "created_at": generation.created_at.isoformat(),
-        "images": image_names,
-    }
-
-
-def user_data_export(*, user: User):
-    """A ZIP of all the user's images plus `generations.json`, in a temporary file.
-
-    Returned open and rewound; the caller streams it (FileResponse closes it, which deletes
-    it). Built on disk, not in memory: a gallery can be gigabytes.
-    """
-    import zipfile
-
-    from generations.selectors import generations_for
-
-    handle = tempfile.TemporaryFile(suffix=".zip")
-    try:
-        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            rows = []
-            for generation in generations_for(user=user).iterator(chunk_size=200):
-                images = []
-                for image in generation.images.all():
-                    ext = image.storage_path.rsplit(".", 1)[-1]
-                    day = f"{generation.created_at:%Y-%m-%d}"
-                    name = f"images/{day}_{generation.pk}_{image.index}.{ext}"
-                    try:
-                        with default_storage.open(image.storage_path, "rb") as source:
-                            # Images are compressed already: store them as they are.
-                            with archive.open(
-                                zipfile.ZipInfo(name, date_time=_zip_time(generation)), "w"
-                            ) as target:
-                                for chunk in iter(lambda: source.read(1024 * 1024), b""):
-                                    target.write(chunk)
-                    except (FileNotFoundError, OSError):
-                        logger.warning("Export: file %s is missing", image.storage_path)
-                        continue
-                    images.append(
-                        {
-                            "file": name,
-                            "width": image.width,
-                            "height": image.height,
-                            "format": image.format,
-                            "revised_prompt": image.revised_prompt,
-                        }
-                    )
-                rows.append(generation_as_export(generation, images))
-            archive.writestr(
-                "generations.json",
-                json.dumps(
-                    {
-                        "exported_at": timezone.now().isoformat(),
-                        "account": user.email,
-                        "generations": rows,
-                    },
-                    indent=2,
-                    ensure_ascii=False,
-                ),
-            )
-        handle.seek(0)
-    except BaseException:
-        handle.close()
-        raise
-    return handle
-
-
-def _zip_time(generation: ImageGeneration):
-    moment = generation.created_at
-    return (
-        max(moment.year, 1980),
-        moment.month,
-        moment.day,
-        moment.hour,
-        moment.minute,
-        moment.second,
-    )

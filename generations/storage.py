@@ -1,6 +1,6 @@
 """Image files in `default_storage`: `images/<user_id>/<generation_id>/<index>.<ext>` + a WebP
-thumbnail beside it (`<index>_thumb.webp`, made on its first request). Files are never under a
-public URL; views stream them to their owner.
+thumbnail beside it (`<index>_thumb.webp`, made on its first request by
+`image_thumbnail_ensure`). Files are never under a public URL; views stream them to their owner.
 
 Everything about the picture (format, width, height) comes from decoding the bytes with Pillow,
 never from what the provider claimed: a provider (or a stand-in, or an attacker-controlled URL)
@@ -21,8 +21,11 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import Http404
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
+
+from generations.models import Image as ImageRow
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +220,30 @@ def thumbnail_ensure(*, storage_path: str, thumbnail_path: str) -> bool:
         data = source.read()
     _write_replacing(thumbnail_path, make_thumbnail(data))
     return True
+
+
+def image_thumbnail_ensure(*, image: ImageRow) -> None:
+    """Make the image's WebP thumbnail if it is not there yet (it is made on first request).
+
+    Raises Http404 when the image file is gone or unreadable. If the generation was deleted
+    while the thumbnail was being made, the thumbnail is deleted again: the deletion removed
+    the folder before this write, and nothing else would ever remove that file.
+    """
+    if not image.thumbnail_path:
+        raise Http404
+    try:
+        made = thumbnail_ensure(
+            storage_path=image.storage_path, thumbnail_path=image.thumbnail_path
+        )
+    except (FileNotFoundError, OSError) as exc:
+        logger.warning("Thumbnail of image %s: the image file is missing (%s)", image.pk, exc)
+        raise Http404 from None
+    except UnreadableImage as exc:
+        logger.warning("Thumbnail of image %s: the image cannot be decoded (%s)", image.pk, exc)
+        raise Http404 from None
+    if made and not ImageRow.objects.filter(pk=image.pk).exists():
+        files_delete([image.thumbnail_path])
+        raise Http404
 
 
 def _write_replacing(name: str, content: bytes) -> None:

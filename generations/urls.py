@@ -1,8 +1,9 @@
 from django.urls import path
 
-from generations import api, views
+from generations import views
 
 urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/generate/", views.generate, name="generate"),
     path("dashboard/generations/<uuid:pk>/", views.generation_detail, name="generation_detail"),
     path("dashboard/gallery/", views.gallery, name="gallery"),
@@ -10,7 +11,4 @@ urlpatterns = [
     path("dashboard/images/<uuid:pk>/", views.image_file, name="image_file"),
     path("dashboard/images/<uuid:pk>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
     path("dashboard/account/export/", views.export, name="data_export"),
-    path("api/generations/", api.generations, name="api_generations"),
-    path("api/generations/<uuid:pk>/", api.generation, name="api_generation"),
-    path("api/usage/", api.usage, name="api_usage"),
 ]

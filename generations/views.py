@@ -1,5 +1,5 @@
-"""Dashboard pages of the generations app: generate, result, gallery, private image files,
-and the data export. Thin: the form and the services do the work."""
+"""Dashboard pages of the generations app: the overview, generate, result, gallery, private
+image files, and the data export. Thin: the form and the services do the work."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -22,14 +21,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bambi.ratelimit import RateLimitExceeded, with_retry_after
+from bambi.errors import BambiError, with_error_headers
 from billing.plans import PlanLimitReached, plan_for
+from byok.catalogue import estimate_cost
 from byok.models import ApiConfiguration, ImageModel
-from generations import services, storage
-from generations.forms import OPTION_CAPABILITIES, OPTION_LABELS, GenerationForm, estimate_cost
+from generations import storage
+from generations.deletion import generations_delete
+from generations.export import user_data_export
+from generations.forms import OPTION_CAPABILITIES, OPTION_LABELS, GenerationForm
 from generations.models import ImageGeneration
 from generations.quota import usage_for
-from generations.selectors import generation_get, generations_for, image_get
+from generations.selectors import (
+    generation_get,
+    generations_for,
+    image_get,
+    recent_generations,
+)
+from generations.services import generation_run
 
 GALLERY_PAGE_SIZE = 24
 # Image URLs never change content (a new generation gets new ids), so browsers may keep them;
@@ -54,12 +62,14 @@ def _generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         .order_by("provider__name", "name")
     )
     source = form.data if form.is_bound else form.initial
-    selected_config = next(
+    selected_configuration = next(
         (c for c in configurations if str(c.pk) == str(source.get("configuration") or "")),
         configurations[0] if configurations else None,
     )
     usable_models = [
-        m for m in models if selected_config and m.provider_id == selected_config.provider_id
+        m
+        for m in models
+        if selected_configuration and m.provider_id == selected_configuration.provider_id
     ]
     selected_model = next(
         (m for m in usable_models if str(m.pk) == str(source.get("model") or "")),
@@ -104,7 +114,7 @@ def _generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         "form": form,
         "configurations": configurations,
         "models": models,
-        "selected_config": selected_config,
+        "selected_config": selected_configuration,  # the template's name
         "selected_model": selected_model,
         "max_images": int(capabilities.get("max_images") or 1) if selected_model else 1,
         "count": count,
@@ -131,37 +141,23 @@ def generate(request: HttpRequest) -> HttpResponse:
         return render(request, "generations/generate.html", _generate_context(request, form))
 
     form = GenerationForm(request.POST, user=request.user)
-    failure = None
-    status = 400
-    retry_after = None
+    error = None
     if form.is_valid():
-        parameters = {name: request.POST.get(name) or None for name in FORM_OPTION_FIELDS}
-        parameters["model"] = request.POST.get("model")
         try:
-            generation = services.generation_run(
-                user=request.user,
-                configuration_id=request.POST.get("configuration"),
-                prompt=request.POST.get("prompt", ""),
-                parameters=parameters,
-            )
-        except services.GenerationFailed as exc:
-            failure = {"message": exc.message, "generation": exc.generation}
-            status = exc.http_status
-        except PlanLimitReached as exc:
-            failure = {"message": str(exc), "plan_limit": True}
-            status = 403
-        except RateLimitExceeded as exc:
-            failure = {"message": exc.message}
-            status = 429
-            retry_after = exc
-        except ValidationError as exc:
-            failure = {"message": " ".join(exc.messages)}
+            generation = generation_run(user=request.user, **form.run_arguments())
+        except BambiError as exc:
+            error = exc
         else:
             return redirect("generation_detail", pk=generation.pk)
     context = _generate_context(request, form)
-    context["failure"] = failure
+    context["failure"] = error and {
+        "message": error.message,
+        "generation": getattr(error, "generation", None),  # GenerationFailed: its row
+        "plan_limit": isinstance(error, PlanLimitReached),
+    }
+    status = error.http_status if error else 400
     response = render(request, "generations/generate.html", context, status=status)
-    return with_retry_after(response, retry_after) if retry_after else response
+    return with_error_headers(response, error) if error else response
 
 
 def rerun_url(generation: ImageGeneration) -> str:
@@ -225,9 +221,6 @@ def _shorten(text: str, length: int) -> str:
     return text if len(text) <= length else Truncator(text).chars(length)
 
 
-with_rerun_urls = with_card_data  # the overview page (accounts.views) calls it by this name
-
-
 @login_required
 @require_GET
 def generation_detail(request: HttpRequest, pk) -> HttpResponse:
@@ -265,7 +258,7 @@ def gallery_delete(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.warning(request, _("Select the images to delete first."))
     else:
-        deleted = services.generations_delete(user=request.user, generation_ids=ids)
+        deleted = generations_delete(user=request.user, generation_ids=ids)
         messages.success(
             request,
             ngettext(
@@ -316,7 +309,7 @@ def image_file(request: HttpRequest, pk) -> FileResponse:
 @require_GET
 def image_thumbnail(request: HttpRequest, pk) -> FileResponse:
     image = image_get(user=request.user, pk=pk)
-    services.image_thumbnail_ensure(image=image)  # made on first request, then kept
+    storage.image_thumbnail_ensure(image=image)  # made on first request, then kept
     return _stream(image.thumbnail_path, "image/webp")
 
 
@@ -324,7 +317,7 @@ def image_thumbnail(request: HttpRequest, pk) -> FileResponse:
 @require_GET
 def export(request: HttpRequest) -> FileResponse:
     """Everything the user made, as a ZIP (GDPR access/portability)."""
-    handle = services.user_data_export(user=request.user)
+    handle = user_data_export(user=request.user)
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -335,7 +328,15 @@ def export(request: HttpRequest) -> FileResponse:
     return response
 
 
-def plan_context(user) -> dict:
-    """Usage meter data for the overview page (accounts.views.dashboard)."""
-    plan = plan_for(user)
-    return {"usage": usage_for(user, plan=plan), "plan": plan}
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The overview: the usage meter and the latest generations. Here rather than in accounts:
+    it shows the generations app's data, and accounts sits below every other app."""
+    plan = plan_for(request.user)
+    context = {
+        "active_nav": "overview",
+        "usage": usage_for(request.user, plan=plan),
+        "plan": plan,
+        "recent_generations": with_card_data(recent_generations(user=request.user)),
+    }
+    return render(request, "accounts/dashboard.html", context)

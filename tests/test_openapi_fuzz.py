@@ -23,6 +23,7 @@ from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
 from byok.models import ApiConfiguration, Provider
+from generations.forms import GenerationForm
 from generations.services import generation_run
 from tests.factories import make_user
 from tests.standin import StandIn
@@ -74,12 +75,17 @@ def fuzzed(live_server, catalogue, standin, tmp_path) -> dict:
     config.is_valid = True
     config.save()
 
-    generation = generation_run(
+    form = GenerationForm(
+        data={
+            "configuration": str(config.pk),
+            "model": "gpt-image-1-mini",
+            "prompt": "a fawn in the snow",
+            "size": "1024x1024",
+        },
         user=user,
-        configuration_id=str(config.pk),
-        prompt="a fawn in the snow",
-        parameters={"modelId": "gpt-image-1-mini", "size": "1024x1024"},
     )
+    assert form.is_valid(), form.errors
+    generation = generation_run(user=user, **form.run_arguments())
 
     # The served document, plus examples naming this user's real rows, so that the examples
     # phase reaches past the 404s into the views' real work (a generation through the
@@ -103,8 +109,12 @@ def fuzzed(live_server, catalogue, standin, tmp_path) -> dict:
     for (path, method), body in bodies.items():
         if (path, method) != ("/api/api-configurations/", "post"):
             _example(paths[path][method], body)
-    paths["/api/generations/{id}/"]["parameters"][0]["example"] = str(generation.pk)
-    paths["/api/api-configurations/{id}/"]["parameters"][0]["example"] = str(config.pk)
+    for path, pk in (
+        ("/api/generations/{id}/", generation.pk),
+        ("/api/api-configurations/{id}/", config.pk),
+    ):
+        for operation in paths[path].values():
+            operation["parameters"][0]["example"] = str(pk)
 
     csrf = get_random_string(32)
     config_file = tmp_path / "schemathesis.toml"

@@ -14,12 +14,13 @@ from typing import ClassVar
 
 from django.utils.translation import gettext, gettext_noop
 
+from bambi.errors import BambiError
 from bambi.http import REDACTED, redact
 
 MAX_MESSAGE_LENGTH = 500
 
 
-class ProviderError(Exception):
+class ProviderError(BambiError):
     """Base class. `.message` is safe to show to the user; `.http_status` is what Bambi answers."""
 
     http_status: ClassVar[int] = 502

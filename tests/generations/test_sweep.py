@@ -1,6 +1,6 @@
 """Generations a dead worker left `pending`: failed and their quota slot given back, exactly
-once, by `sweep_pending_generations`, by `reset_usage` and lazily when the user's usage is read
-or their quota runs out."""
+once, by `sweep_pending_generations`, by `reset_usage` and when the user's quota runs out;
+never counted by the usage meter, which reads without writing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from generations.models import ImageGeneration
-from generations.services import generations_sweep_pending
+from generations.quota import generations_sweep_pending
 from tests.generations.conftest import generate_url, image_model, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -90,20 +90,31 @@ def test_reset_usage_sweeps_too(user):
     assert user.usage_count == 9
 
 
-def test_reading_usage_sweeps_the_users_own_abandoned_generations(logged_in, user, other_user):
+def test_the_meter_never_counts_an_abandoned_slot_and_reading_it_writes_nothing(
+    logged_in, user, other_user
+):
     _at(user, 50)
     _at(other_user, 7)
     mine = _pending(user, timedelta(hours=1))
+    _pending(user, timedelta(minutes=2))  # a live call: its slot is in use, and counted
+    _pending(user, timedelta(days=45))  # from a period that has ended: not this period's slot
     theirs = _pending(other_user, timedelta(hours=1))
 
     data = logged_in.get("/api/usage/").json()["data"]
 
-    assert data["usage_count"] == 49
+    assert (data["usage_count"], data["remaining"]) == (49, 1)
+    assert "49" in logged_in.get("/dashboard/").content.decode()
+    # A read: nothing was failed, nothing refunded.
     mine.refresh_from_db()
     theirs.refresh_from_db()
-    assert mine.status == "failed" and theirs.status == "pending"  # one user's read, one user
-    page = logged_in.get("/dashboard/").content.decode()
-    assert "49" in page
+    user.refresh_from_db()
+    assert mine.status == theirs.status == "pending" and user.usage_count == 50
+
+    # The sweep (housekeeping) gives the slot back; the meter reads the same before and after.
+    assert generations_sweep_pending() == 3
+    user.refresh_from_db()
+    assert user.usage_count == 49
+    assert logged_in.get("/api/usage/").json()["data"]["usage_count"] == 49
 
 
 def test_a_user_at_the_limit_because_of_an_abandoned_slot_can_generate(

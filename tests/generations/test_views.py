@@ -19,7 +19,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from accounts.models import User
-from generations import services, storage
+from generations import storage
 from generations.models import Image, ImageGeneration
 from generations.storage import THUMBNAIL_MAX_SIDE
 from tests.factories import PASSWORD
@@ -244,12 +244,12 @@ def test_thumbnail_request_racing_a_delete_leaves_no_file(logged_in, user, confi
     # The generation's row goes while the request that fetched the image makes its thumbnail.
     ImageGeneration.objects.filter(pk=generation.pk).delete()
     with pytest.raises(Http404):
-        services.image_thumbnail_ensure(image=image)
+        storage.image_thumbnail_ensure(image=image)
     assert media_files() == [image.storage_path]  # the delete's own on-commit job removes it
     storage.files_delete([image.storage_path])
     # And when the files are gone already: a 404, nothing written.
     with pytest.raises(Http404):
-        services.image_thumbnail_ensure(image=image)
+        storage.image_thumbnail_ensure(image=image)
     assert media_files() == []
 
 

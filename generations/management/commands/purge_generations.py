@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from generations.services import generations_purge
+from generations.deletion import generations_purge
 
 
 class Command(BaseCommand):

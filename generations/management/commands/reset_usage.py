@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from generations.quota import usage_reset_expired
-from generations.services import generations_sweep_pending
+from generations.quota import generations_sweep_pending, usage_reset_expired
 
 
 class Command(BaseCommand):

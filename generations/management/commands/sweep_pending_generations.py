@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from generations.services import generations_sweep_pending, pending_abandoned_after
+from generations.quota import generations_sweep_pending, pending_abandoned_after
 
 
 class Command(BaseCommand):

@@ -1,0 +1,154 @@
+"""What the byok part of the JSON API reads and writes (DESIGN.md, "JSON API").
+
+Requests are camelCase JSON typed here and cleaned by the forms in byok/forms.py (the rules and
+their sentences live there, shared with the Keys page). A key in a request is a SecretStr: it
+shows as `**********` in any repr, log line or error page until the form reads it. Rows are
+snake_case; a stored key is described by its hint, never by the key itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field, SecretStr, StrictStr, model_validator
+
+from bambi.schemas import RequestSchema, form_field
+from byok.forms import ApiConfigurationCreateForm, ApiConfigurationUpdateForm, ApiKeyCheckForm
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class ConfigurationCreate(RequestSchema):
+    """A new key to check with its provider and store."""
+
+    name: StrictStr | None = form_field(ApiConfigurationCreateForm, "name", alias="name")
+    provider: StrictStr | None = form_field(
+        ApiConfigurationCreateForm,
+        "provider",
+        alias="providerId",
+        description="The id of an active provider.",
+    )
+    api_key: SecretStr | None = form_field(
+        ApiConfigurationCreateForm,
+        "api_key",
+        alias="apiKey",
+        description="A provider key: printable ASCII, no spaces. Write-only.",
+        writeOnly=True,
+    )
+
+
+class ConfigurationUpdate(RequestSchema):
+    """A new name, a new key, or both. A new key is checked with the provider first."""
+
+    model_config = {"json_schema_extra": {"minProperties": 1}}
+
+    name: StrictStr | None = form_field(
+        ApiConfigurationUpdateForm, "name", alias="name", required=False
+    )
+    api_key: SecretStr | None = form_field(
+        ApiConfigurationUpdateForm,
+        "api_key",
+        alias="apiKey",
+        required=False,
+        description="A provider key: printable ASCII, no spaces. Write-only.",
+        writeOnly=True,
+    )
+
+
+class KeyCheck(RequestSchema):
+    """Either `configId` alone (check a stored key again and record the answer on it), or
+    `providerId` and `apiKey` (check a key without storing it)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "anyOf": [{"required": ["configId"]}, {"required": ["providerId", "apiKey"]}]
+        }
+    }
+
+    configId: StrictStr | None = Field(
+        None,
+        description="A stored key of the user (its id, a UUID); the other fields are then "
+        "not read.",
+        json_schema_extra={"format": "uuid"},
+    )
+    provider: StrictStr | None = form_field(
+        ApiKeyCheckForm, "provider", alias="providerId", required=False
+    )
+    api_key: SecretStr | None = form_field(
+        ApiKeyCheckForm, "api_key", alias="apiKey", required=False, writeOnly=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_key_alone(cls, data: Any) -> Any:
+        # With `configId`, the check is about the stored key: what else the body holds is
+        # not read, so it cannot make the request fail either.
+        if isinstance(data, dict) and data.get("configId") is not None:
+            return {"configId": data["configId"]}
+        return data
+
+    def form_data(self) -> dict:
+        data = super().form_data()
+        data.pop("configId", None)
+        return data
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+class ProviderRef(Schema):
+    id: UUID
+    name: str
+    slug: str
+
+
+class ImageModelOut(Schema):
+    id: UUID
+    name: str
+    model_id: str = Field(description="The provider's own model id.")
+    description: str
+    capabilities: dict = Field(
+        description=(
+            "What the model accepts (byok/catalogue.py): `sizes` or `aspect_ratios`, "
+            "`qualities`, `styles`, `resolutions`, `output_formats`, `backgrounds` (lists of "
+            "allowed values), `max_images`, `max_prompt_length`, `price_per_image` (USD, a "
+            "string or {quality: string}), `defaults` ({option: value})."
+        )
+    )
+
+
+class ProviderOut(Schema):
+    id: UUID
+    name: str
+    slug: str
+    description: str
+    website_url: str
+    models: list[ImageModelOut]
+
+    @staticmethod
+    def resolve_models(provider: Any) -> list:
+        return list(getattr(provider, "active_models", []))
+
+
+class ConfigurationOut(Schema):
+    """A stored provider key. The key itself is never returned."""
+
+    id: UUID
+    name: str
+    provider: ProviderRef
+    key_hint: str = Field(description="e.g. `sk-…x7Qa`")
+    is_valid: bool
+    last_validated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class KeyCheckOut(Schema):
+    isValid: bool
+    error: str | None = Field(description="The provider's reason when refused.")
+    configuration: ConfigurationOut | None = Field(
+        None, description="Only when a stored key was checked (`configId`)."
+    )
