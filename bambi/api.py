@@ -17,10 +17,11 @@ What `BambiAPI` adds to ninja, so that the answers stay what the API always answ
 - bodies are `Content-Type: application/json`, written by Django's JSON encoder exactly as
   JsonResponse wrote them before.
 
-To extend it: another way to authenticate (e.g. personal tokens) is another auth class listed
-before `SessionAuth` in `auth=[...]` (ninja tries them in order; only the session needs the
-CSRF check, which stays inside `SessionAuth`); another surface (e.g. /v1/) is another router,
-or another BambiAPI when its errors have another shape.
+To extend it: another way to authenticate is another auth class listed before `SessionAuth`
+in `auth=[...]` (ninja tries them in order; only the session needs the CSRF check, which stays
+inside `SessionAuth`), as personal API tokens are (tokens/auth.py, listed in bambi/urls.py);
+another surface is another router, or another NinjaAPI when its errors have another shape (the
+OpenAI-compatible /v1/, openai_compat/api.py).
 """
 
 from __future__ import annotations
@@ -88,6 +89,18 @@ class _JsonRenderer(BaseRenderer):
 
 
 # --- authentication ----------------------------------------------------------------------------
+
+
+def bearer_credentials(request: HttpRequest) -> str | None:
+    """What follows "Bearer " in the Authorization header ("" when nothing does); None when
+    the request has no bearer header. Other schemes are not Bambi's (a proxy's Basic auth)."""
+    value = request.headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _sep, credentials = value.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip()
 
 
 class SessionAuth(APIKeyCookie):
@@ -199,7 +212,9 @@ class _Document(OpenAPISchema):
     def operation_security(self, operation: Any) -> list[dict] | None:
         requirements = []
         for auth in operation.auth_callbacks:
-            requirements.append(auth.openapi_requirement(operation.methods))
+            requirement = auth.openapi_requirement(operation.methods)
+            if requirement:  # an empty one would read "no authentication needed"
+                requirements.append(requirement)
             self.securitySchemes.update(auth.openapi_schemes)
         return requirements or None
 
@@ -294,7 +309,8 @@ def _with_json_405(pattern: Any) -> Any:
 
     Before that 405, an unsafe method without a valid CSRF token is refused with 403, as it
     was when Django's CSRF middleware ran before every API view (it still does for the rest of
-    the site). Personal tokens, when they come, must skip this check as SessionAuth lets them.
+    the site). A request that carries a personal token (`Authorization: Bearer …`) skips that
+    check, as the auth classes let it: a browser never adds that header to a forged request.
     """
     if not isinstance(pattern, URLPattern):
         return pattern
@@ -305,7 +321,9 @@ def _with_json_405(pattern: Any) -> Any:
         response = view(request, *args, **kwargs)
         if not isinstance(response, HttpResponseNotAllowed):
             return response
-        refused = check_csrf(request) if request.method in UNSAFE_METHODS else None
+        refused = None
+        if request.method in UNSAFE_METHODS and bearer_credentials(request) is None:
+            refused = check_csrf(request)
         if refused is not None:
             return refused
         return method_not_allowed(m.strip() for m in response["Allow"].split(","))

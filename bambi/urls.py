@@ -6,32 +6,42 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 
 from bambi import views
-from bambi.api import BambiAPI
+from bambi.api import BambiAPI, SessionAuth
+from tokens.auth import TokenAuth
 
 # The JSON API under /api/: each app's router, one document describing them all.
 api = BambiAPI(
     title="Bambi AI JSON API",
     version="1.0.0",
     description=(
-        "Same powers as the dashboard, same-origin session auth: log in through "
-        "/accounts/login/ (the `sessionid` cookie), then send Django's `csrftoken` cookie "
-        "and the same value in `X-CSRFToken` with every POST, PATCH and DELETE. JSON in, "
+        "Same powers as the dashboard. Two ways in: a personal API token "
+        "(`Authorization: Bearer bmb_…`, made on /dashboard/tokens/; no CSRF token), or the "
+        "same-origin session: log in through /accounts/login/ (the `sessionid` cookie), then "
+        "send Django's `csrftoken` cookie and the same value in `X-CSRFToken` with every "
+        "POST, PATCH and DELETE. Tokens themselves are managed from the session only. The "
+        "OpenAI-compatible images API is under /v1/ (tag `openai`). JSON in, "
         'JSON out. Success: `{"data": ...}`. Failure: `{"error": "<sentence>"}`. '
         "Requests are camelCase, rows snake_case. See docs/api.md for examples."
     ),
     servers=[{"url": "/"}],
     urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
     openapi_extra={
         "tags": [
             {"name": "keys", "description": "Providers and the user's stored keys."},
             {"name": "generations", "description": "Generating images, the gallery, usage."},
             {"name": "billing", "description": "Premium through Stripe."},
+            {
+                "name": "tokens",
+                "description": "Personal API tokens (managed from a logged-in session only).",
+            },
         ]
     },
 )
 api.add_router("", "byok.api.router")
 api.add_router("", "generations.api.router")
 api.add_router("", "billing.api.router")
+api.add_router("", "tokens.api.router")
 
 
 @require_GET

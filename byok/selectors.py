@@ -31,3 +31,22 @@ def active_providers() -> QuerySet[Provider]:
             to_attr="active_models",
         )
     )
+
+
+def active_image_models() -> QuerySet[ImageModel]:
+    """Models that can be used now: active, of an active provider."""
+    return ImageModel.objects.filter(is_active=True, provider__is_active=True).select_related(
+        "provider"
+    )
+
+
+def image_models_named(ref: str) -> list[ImageModel]:
+    """The active models `ref` names: "provider/model_id" (one at most), or a bare model id,
+    which more than one provider may use."""
+    provider_slug, slash, model_id = ref.partition("/")
+    models = active_image_models()
+    if slash:
+        found = list(models.filter(provider__slug=provider_slug, model_id=model_id))
+        if found:
+            return found
+    return list(models.filter(model_id=ref).order_by("provider__slug"))

@@ -57,10 +57,16 @@ def test_every_operation_says_its_error_answers_and_how_it_is_authenticated():
             responses = operation["responses"]
             assert "401" in responses, (method, path)
             assert "405" in responses, (method, path)
+            requirements = operation["security"]
+            session = [r for r in requirements if "sessionCookie" in r]
+            assert len(session) == 1, (method, path)
             if method != "get":
-                # Unsafe methods need the CSRF header, and a wrong one is a 403.
+                # Unsafe methods need the CSRF header with the session, and a wrong one is a 403.
                 assert "403" in responses, (method, path)
-                assert "csrfHeader" in operation["security"][0], (method, path)
+                assert "csrfHeader" in session[0], (method, path)
+            # A personal token works wherever the session does, except on the tokens themselves.
+            takes_token = {"bearerToken": []} in requirements
+            assert takes_token == (not path.startswith("/api/tokens/")), (method, path)
 
 
 def test_the_document_is_a_valid_openapi_3_description():
