@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from ninja.security.base import AuthBase
 
 from bambi.api import bearer_credentials, error_answer
@@ -41,6 +42,7 @@ BEARER_SCHEME = {
 }
 
 
+@sensitive_variables("secret")
 def authenticate_bearer(request: HttpRequest) -> Any:
     """The token's owner when the request carries a bearer token (TokenRefused if it is not
     usable); None without a bearer header."""
