@@ -197,12 +197,13 @@ class _Document(OpenAPISchema):
             common.append(413)
         for status in common:
             responses.setdefault(status, {})
-        error_schema = {"$ref": "#/components/schemas/ErrorOut"}
+        error_schema = {"$ref": f"#/components/schemas/{self.api.error_schema.__name__}"}
+        descriptions = self.api.error_descriptions
         for status, answer in responses.items():
             if status < 400:
                 continue
             if answer.get("description") in (None, _http_phrase(status)):  # not the op's own
-                answer["description"] = ERROR_DESCRIPTIONS.get(status, _http_phrase(status))
+                answer["description"] = descriptions.get(status, _http_phrase(status))
             answer["content"] = {JSON: {"schema": error_schema}}
             if status == 429:
                 answer["headers"] = RETRY_AFTER
@@ -220,7 +221,8 @@ class _Document(OpenAPISchema):
 
     def get_components(self) -> dict:
         components = super().get_components()
-        components["schemas"].setdefault("ErrorOut", ErrorOut.model_json_schema())
+        error_schema = self.api.error_schema
+        components["schemas"].setdefault(error_schema.__name__, error_schema.model_json_schema())
         return components
 
 
@@ -235,6 +237,10 @@ def _http_phrase(status: int) -> str:
 
 class BambiAPI(NinjaAPI):
     """A NinjaAPI that answers in Bambi's JSON contract (see the module docstring)."""
+
+    # The shape of every error answer, and what each status means, in the document.
+    error_schema: type = ErrorOut
+    error_descriptions: dict[int, str] = ERROR_DESCRIPTIONS
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("renderer", _JsonRenderer())

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from bambi import views
 from bambi.api import BambiAPI, SessionAuth
+from openai_compat.api import api as openai_api
 from tokens.auth import TokenAuth
 
 # The JSON API under /api/: each app's router, one document describing them all.
@@ -35,6 +36,13 @@ api = BambiAPI(
                 "name": "tokens",
                 "description": "Personal API tokens (managed from a logged-in session only).",
             },
+            {
+                "name": "openai",
+                "description": "The OpenAI-compatible images API under /v1/, for the official "
+                "`openai` SDKs (`base_url=<bambi>/v1`, `api_key=bmb_…`): OpenAI's requests, "
+                'answers and errors (`{"error": {"message", "type", "param", "code"}}`). '
+                "Bearer token only.",
+            },
         ]
     },
 )
@@ -44,11 +52,22 @@ api.add_router("", "billing.api.router")
 api.add_router("", "tokens.api.router")
 
 
+def merged_document() -> dict:
+    """/api/'s document with /v1/'s operations, schemas and security schemes added."""
+    document = api.get_openapi_schema(path_prefix="/api/")
+    extra = openai_api.get_openapi_schema(path_prefix="/v1/")
+    document["paths"].update(extra["paths"])
+    components = document.setdefault("components", {})
+    for section, entries in extra.get("components", {}).items():
+        components.setdefault(section, {}).update(entries)
+    return document
+
+
 @require_GET
 def openapi_document(request: HttpRequest) -> HttpResponse:
-    """The OpenAPI description of the JSON API (public: it describes, it grants nothing),
-    generated from the routers and schemas that serve it."""
-    document = api.get_openapi_schema(path_prefix="/api/")
+    """The OpenAPI description of the JSON API and of /v1/ (public: it describes, it grants
+    nothing), generated from the routers and schemas that serve them."""
+    document = merged_document()
     return HttpResponse(
         json.dumps(document, ensure_ascii=False, indent=1), content_type="application/json"
     )
@@ -59,6 +78,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/openapi.json", openapi_document, name="api_openapi"),
     path("api/", api.urls),
+    path("v1/", openai_api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
