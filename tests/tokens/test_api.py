@@ -48,7 +48,9 @@ def session(user) -> Client:
 # --- managing tokens (session only) ---------------------------------------------------------
 
 
-def test_a_session_makes_a_token_whose_secret_is_shown_once_and_stored_hashed(session, user):
+def test_a_session_makes_a_token_whose_secret_is_shown_once_and_stored_hashed(
+    session, user, catalogue
+):
     response = _post(
         session,
         TOKENS,
