@@ -27,6 +27,7 @@ from generations.schemas import (
 )
 from generations.selectors import generation_get, generations_for
 from generations.services import generation_run
+from tokens.services import active_tokens
 
 router = Router(tags=["generations"])
 
@@ -123,5 +124,7 @@ def usage(request: HttpRequest):
             "config_count": ApiConfiguration.objects.filter(user=user).count(),
             "config_limit": plan.configurations,
             "reset_date": current.reset_date,
+            "token_count": active_tokens(user=user).count(),
+            "token_limit": plan.api_tokens,
         }
     }

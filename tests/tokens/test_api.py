@@ -129,6 +129,8 @@ def test_free_allows_one_working_token_and_revoking_it_frees_the_slot(session, u
     first = _post(session, TOKENS, {"name": "one"})
     assert first.status_code == 201
 
+    usage = session.get("/api/usage/").json()["data"]
+    assert (usage["token_count"], usage["token_limit"]) == (1, 1)
     second = _post(session, TOKENS, {"name": "two"})
     assert second.status_code == 403
     assert "Your Free plan allows 1 working API token" in second.json()["error"]
@@ -155,6 +157,8 @@ def test_premium_allows_twenty_working_tokens(session, user):
     make_premium(user)
     for n in range(20):
         assert _post(session, TOKENS, {"name": f"token {n}"}).status_code == 201
+    usage = session.get("/api/usage/").json()["data"]
+    assert (usage["token_count"], usage["token_limit"]) == (20, 20)
     refused = _post(session, TOKENS, {"name": "one too many"})
     assert refused.status_code == 403
     assert "20 working API tokens" in refused.json()["error"]
