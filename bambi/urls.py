@@ -87,6 +87,7 @@ urlpatterns = [
     path("", include("byok.urls")),
     path("", include("generations.urls")),
     path("", include("billing.urls")),
+    path("", include("tokens.urls")),
 ]
 
 handler400 = "bambi.views.bad_request"
