@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
-from django.shortcuts import get_object_or_404
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from byok.catalogue import PROVIDERS as CATALOGUE
+from byok.models import ApiConfiguration, ImageModel
 from generations.models import Image, ImageGeneration
 
 
@@ -32,3 +44,297 @@ def image_get(*, user, pk) -> Image:
 
 def recent_generations(*, user, limit: int = 6) -> list[ImageGeneration]:
     return list(generations_for(user=user)[:limit])
+
+
+# --- the gallery: filters, search, keyset pages ------------------------------------------------
+
+SEARCH_MAX_WORDS = 8
+
+
+@dataclass(frozen=True)
+class GalleryFilters:
+    """What the gallery shows. Empty values mean "any"."""
+
+    query: str = ""
+    provider: str = ""  # a provider slug
+    model: uuid.UUID | None = None
+    status: str = ""  # one of ImageGeneration.Status, or ""
+    hide_failed: bool = False
+    since: date | None = None  # first day shown (UTC)
+    until: date | None = None  # last day shown (UTC), inclusive
+
+    @property
+    def active(self) -> bool:
+        return self != GalleryFilters()
+
+    @property
+    def cache_key(self) -> str:
+        return hashlib.sha1(repr(self).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the gallery's order (newest first): a generation's creation time and id.
+
+    Written into links as `<microseconds since 1970>-<uuid hex>`: stable (it names a row, not an
+    offset, so a link still shows the same generations when new ones arrive) and short."""
+
+    created_at: datetime
+    pk: uuid.UUID
+
+    def encode(self) -> str:
+        moment = self.created_at.astimezone(UTC)
+        micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        return f"{micros}-{self.pk.hex}"
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor:
+        """The cursor written by `encode`; ValueError for anything else."""
+        micros, _sep, pk = (raw or "").partition("-")
+        if not micros.isdigit() or len(micros) > 18 or len(pk) != 32:
+            raise ValueError(raw)
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        return cls(created_at=moment, pk=uuid.UUID(hex=pk))
+
+    @classmethod
+    def of(cls, generation: ImageGeneration) -> Cursor:
+        return cls(created_at=generation.created_at, pk=generation.pk)
+
+
+@dataclass
+class GalleryPage:
+    generations: list[ImageGeneration] = field(default_factory=list)
+    newer: Cursor | None = None  # link target for newer rows (`?after=`); None on the newest
+    older: Cursor | None = None  # link target for older rows (`?before=`); None on the oldest
+
+    @property
+    def is_newest(self) -> bool:
+        return self.newer is None
+
+
+def _older_than(cursor: Cursor) -> Q:
+    # The first condition is implied by the second; it is there so that PostgreSQL can use it
+    # as the range of its index scan on (user, created_at, id).
+    return Q(created_at__lte=cursor.created_at) & (
+        Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, pk__lt=cursor.pk)
+    )
+
+
+def _newer_than(cursor: Cursor) -> Q:
+    return Q(created_at__gte=cursor.created_at) & (
+        Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
+    )
+
+
+def search_words(query: str) -> list[str]:
+    return re.findall(r"\w+", query.lower())[:SEARCH_MAX_WORDS]
+
+
+def _prompt_search(queryset: QuerySet, query: str) -> QuerySet:
+    """Generations whose prompt has every word of `query` (words may be the start of a longer
+    word: "light" finds "lighthouse"). PostgreSQL's full-text search (the `simple`
+    configuration: no stemming, any language, served by a GIN index, migration 0004);
+    elsewhere (SQLite) a case-insensitive substring test per word."""
+    words = search_words(query)
+    if not words:
+        return queryset
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(ImageGeneration._meta.db_table)
+        # Only \w characters reach the query, so none of tsquery's operators can.
+        tsquery = " & ".join(f"{word}:*" for word in words)
+        match = RawSQL(
+            f"to_tsvector('simple'::regconfig, {table}.\"prompt\") "
+            "@@ to_tsquery('simple'::regconfig, %s)",
+            [tsquery],
+            output_field=BooleanField(),
+        )
+        return queryset.filter(match)
+    for word in words:
+        queryset = queryset.filter(prompt__icontains=word)
+    return queryset
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), UTC)
+
+
+def gallery_generations(*, user, filters: GalleryFilters) -> QuerySet[ImageGeneration]:
+    """The user's generations that match `filters`, newest first, ready for the gallery."""
+    queryset = generations_for(user=user)
+    if filters.provider:
+        queryset = queryset.filter(provider__slug=filters.provider)
+    if filters.model:
+        queryset = queryset.filter(model_id=filters.model)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    elif filters.hide_failed:
+        queryset = queryset.exclude(status=ImageGeneration.Status.FAILED)
+    if filters.since:
+        queryset = queryset.filter(created_at__gte=_day_start(filters.since))
+    if filters.until:
+        queryset = queryset.filter(created_at__lt=_day_start(filters.until + timedelta(days=1)))
+    return _prompt_search(queryset, filters.query)
+
+
+def gallery_page(
+    *,
+    user,
+    filters: GalleryFilters,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    size: int = 24,
+) -> GalleryPage:
+    """One page of the gallery by keyset: the `size` generations just older than `before`,
+    or just newer than `after`, or the newest ones. Each is an index range scan on
+    (user, created_at, id), as fast on the last page as on the first (no OFFSET), and a
+    page's link keeps showing the same rows while new generations arrive."""
+    queryset = gallery_generations(user=user, filters=filters)
+    if after is not None:
+        rows = list(queryset.filter(_newer_than(after)).order_by("created_at", "pk")[: size + 1])
+        if len(rows) > size:
+            page = list(reversed(rows[:size]))
+            older = Cursor.of(page[-1])
+            has_older = queryset.filter(_older_than(older)).exists()
+            return GalleryPage(page, newer=Cursor.of(page[0]), older=older if has_older else None)
+        # Nothing newer beyond this page: that is the newest page, shown whole.
+        before = None
+    rows = list((queryset.filter(_older_than(before)) if before else queryset)[: size + 1])
+    page = rows[:size]
+    newer = None
+    if before is not None and page and queryset.filter(_newer_than(Cursor.of(page[0]))).exists():
+        newer = Cursor.of(page[0])
+    elif before is not None and not page:
+        newer = before  # past the oldest row (it was deleted): offer the way back
+    older = Cursor.of(page[-1]) if len(rows) > size else None
+    return GalleryPage(page, newer=newer, older=older)
+
+
+# A count up to this many rows is exact on every request (a bounded scan); above it, the
+# count is computed once and kept in the cache for COUNT_CACHE_SECONDS (or until the user
+# deletes from the gallery), so a 10,000-generation gallery does not count its rows on every
+# page view.
+COUNT_EXACT_UP_TO = 1000
+COUNT_CACHE_SECONDS = 60
+
+
+def _count_version_key(user) -> str:
+    return f"gallery-count-version:{user.pk}"
+
+
+def gallery_count(*, user, filters: GalleryFilters) -> int:
+    """How many generations match `filters` (see COUNT_EXACT_UP_TO)."""
+    queryset = gallery_generations(user=user, filters=filters).order_by()
+    bounded = queryset.values("pk")[: COUNT_EXACT_UP_TO + 1].count()
+    if bounded <= COUNT_EXACT_UP_TO:
+        return bounded
+    version = cache.get(_count_version_key(user), 0)
+    key = f"gallery-count:{user.pk}:{version}:{filters.cache_key}"
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, COUNT_CACHE_SECONDS)
+    return count
+
+
+def gallery_count_forget(*, user) -> None:
+    """Drop the user's cached counts (after a deletion from the dashboard)."""
+    key = _count_version_key(user)
+    cache.set(key, cache.get(key, 0) + 1, None)
+
+
+def gallery_filter_choices() -> list[ImageModel]:
+    """Every model of the catalogue with its provider (active or not: old generations may
+    have used one an operator has since switched off), for the gallery's filter lists."""
+    return list(ImageModel.objects.select_related("provider").order_by("provider__name", "name"))
+
+
+# --- the generate page's defaults --------------------------------------------------------------
+
+# The seeded catalogue lists each provider's models newest first.
+_CATALOGUE_RANK = {
+    (spec["slug"], model["model_id"]): rank
+    for spec in CATALOGUE
+    for rank, model in enumerate(spec["models"])
+}
+
+
+def models_newest_first(models: list[ImageModel]) -> list[ImageModel]:
+    """`models` newest first: the catalogue's own order for the models Bambi ships, and any
+    model an operator added later before them (newest added first)."""
+    added = sorted(
+        (m for m in models if (m.provider.slug, m.model_id) not in _CATALOGUE_RANK),
+        key=lambda m: m.created_at,
+        reverse=True,
+    )
+    shipped = sorted(
+        (m for m in models if (m.provider.slug, m.model_id) in _CATALOGUE_RANK),
+        key=lambda m: _CATALOGUE_RANK[(m.provider.slug, m.model_id)],
+    )
+    return added + shipped
+
+
+def last_generation_settings(*, user) -> dict | None:
+    """The key and model of the user's latest generation, or None."""
+    return (
+        ImageGeneration.objects.filter(user=user)
+        .order_by("-created_at", "-pk")
+        .values("configuration_id", "model_id")
+        .first()
+    )
+
+
+def generate_defaults(
+    *, user, configurations: list[ApiConfiguration], models: list[ImageModel]
+) -> tuple[ApiConfiguration | None, ImageModel | None]:
+    """The key and model the generate form starts with: the ones the user used last when they
+    are still usable, else the newest key and that provider's newest model."""
+    if not configurations:
+        return None, None
+    last = last_generation_settings(user=user) or {}
+    by_id = {c.pk: c for c in configurations}
+    last_model = next((m for m in models if m.pk == last.get("model_id")), None)
+    configuration = by_id.get(last.get("configuration_id"))
+    if configuration is None and last_model is not None:
+        configuration = next(
+            (c for c in configurations if c.provider_id == last_model.provider_id), None
+        )
+    configuration = configuration or configurations[0]
+    if last_model is not None and last_model.provider_id == configuration.provider_id:
+        return configuration, last_model
+    usable = [m for m in models if m.provider_id == configuration.provider_id]
+    return configuration, (models_newest_first(usable) or [None])[0]
+
+
+# --- the overview ------------------------------------------------------------------------------
+
+
+def latest_images(*, user, limit: int = 8) -> list[ImageGeneration]:
+    """The user's latest generations that have images."""
+    return list(generations_for(user=user).filter(status=ImageGeneration.Status.COMPLETED)[:limit])
+
+
+def key_invalid_reasons(*, user, configurations: list[ApiConfiguration]) -> dict:
+    """For each invalid key among `configurations`: the provider's last stated reason (from
+    the audit log, where the check or the failed generation recorded it), or None."""
+    from accounts.models import SecurityEvent
+
+    invalid = [str(c.pk) for c in configurations if not c.is_valid]
+    if not invalid:
+        return {}
+    reasons: dict = {}
+    events = (
+        SecurityEvent.objects.filter(
+            user=user,
+            kind__in=[SecurityEvent.Kind.KEY_INVALIDATED, SecurityEvent.Kind.KEY_VALIDATED],
+            detail__configuration_id__in=invalid,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("detail", flat=True)[:50]
+    )
+    for detail in events:
+        pk = detail.get("configuration_id")
+        # The newest event that says "invalid" for each key; a check that could not reach
+        # the provider ("unreachable") says nothing about the key.
+        if pk not in reasons and detail.get("result", "invalid") == "invalid":
+            reasons[pk] = detail.get("reason") or None
+    return reasons
