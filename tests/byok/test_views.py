@@ -97,7 +97,7 @@ def test_provider_unreachable_from_the_dashboard_says_try_again(
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"name": "", "api_key": "sk-abcdefghijklmnop"}, "Give the key a name"),
+        ({"name": "x" * 101, "api_key": "sk-abcdefghijklmnop"}, "Keep the name under"),
         ({"name": "x", "api_key": ""}, "Enter the API key"),
         ({"name": "x", "api_key": "sk-" + "a" * 10_000}, "too long"),
         ({"name": "x", "api_key": "sk abc def"}, "no spaces"),
@@ -121,8 +121,10 @@ def test_an_inactive_provider_is_refused(logged_in, providers, provider_http):
 
 
 def test_second_key_on_free_plan_shows_the_upgrade_sentence(
-    logged_in, user, providers, add_configuration, provider_http
+    logged_in, user, providers, add_configuration, provider_http, settings
 ):
+    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24  # billing configured: Premium on sale
+    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
     add_configuration(user, providers["openai"])
     page = logged_in.get(KEYS).content.decode()
     assert "Your Free plan allows 1 API key" in page
