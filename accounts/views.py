@@ -41,7 +41,7 @@ def dashboard(request):
     month and the latest images."""
     from byok.selectors import api_configurations_for
     from generations.selectors import key_invalid_reasons, latest_images
-    from generations.views import plan_context, rendered_tiles
+    from generations.views import plan_context, rendered_generations
 
     user = request.user
     configurations = list(api_configurations_for(user=user))
@@ -64,7 +64,7 @@ def dashboard(request):
         "configurations": configurations,
         "onboarding": onboarding if not all(done.values()) else [],
         "onboarding_done": sum(done.values()),
-        "latest_tiles": rendered_tiles(latest, selectable=False),
+        "latest_tiles": rendered_generations(latest, user=user, kind="plain-tile"),
     }
     return render(request, "accounts/dashboard.html", context)
 

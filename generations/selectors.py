@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -49,6 +48,10 @@ def recent_generations(*, user, limit: int = 6) -> list[ImageGeneration]:
 # --- the gallery: filters, search, keyset pages ------------------------------------------------
 
 SEARCH_MAX_WORDS = 8
+
+# What a page of generations needs to find its rendered tiles in the cache (views.
+# rendered_generations): the rest is read only for the tiles that are not there yet.
+CARD_KEY_FIELDS = ("id", "created_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -130,28 +133,73 @@ def search_words(query: str) -> list[str]:
     return re.findall(r"\w+", query.lower())[:SEARCH_MAX_WORDS]
 
 
-def _prompt_search(queryset: QuerySet, query: str) -> QuerySet:
-    """Generations whose prompt has every word of `query` (words may be the start of a longer
-    word: "light" finds "lighthouse"). PostgreSQL's full-text search (the `simple`
-    configuration: no stemming, any language, served by a GIN index, migration 0004);
-    elsewhere (SQLite) a case-insensitive substring test per word."""
-    words = search_words(query)
+# Search on PostgreSQL. PostgreSQL guesses a fixed, small number of matches for a prefix
+# search ("light:*"), so left to itself it either tests every prompt of the user (tens of
+# milliseconds for a rare word) or reads every match of every user from the GIN index (the
+# same for a common word). So the page is found in two steps whose cost does not depend on
+# that guess: first the newest rows of the page's range (8 per row wanted, at most
+# SEARCH_WINDOW) are tested in index order (a common word fills the page there); only when
+# they do not, the GIN index lists the user's matches (a rarer word: fewer of them).
+SEARCH_WINDOW = 400
+# A LIMIT nobody reaches: a subquery with a LIMIT is planned on its own, so PostgreSQL reads
+# the GIN index for it instead of folding it into a scan of every row.
+_FENCE = 10**9
+
+
+class _PromptMatches(Func):
+    """`to_tsvector('simple', prompt) @@ to_tsquery('simple', <words>)`: PostgreSQL full
+    text, `simple` configuration (no stemming, any language; the GIN index of migration 0004
+    has the same expression), every word as the start of a word ("light" finds
+    "lighthouse"). Only \\w characters reach the query, so none of tsquery's operators can."""
+
+    template = "to_tsvector('simple'::regconfig, %(expressions)s)"
+    arg_joiner = ") @@ to_tsquery('simple'::regconfig, "
+    output_field = BooleanField()
+
+    def __init__(self, words: list[str]):
+        super().__init__(F("prompt"), Value(_tsquery(words)))
+
+
+def _tsquery(words: list[str]) -> str:
+    return " & ".join(f"{word}:*" for word in words)
+
+
+def _gin_matches(*, user, words: list[str]) -> QuerySet:
+    return (ImageGeneration.objects.filter(user=user).filter(_PromptMatches(words)).values("pk"))[
+        :_FENCE
+    ]
+
+
+def _first(queryset: QuerySet, limit: int, *, user, words: list[str]) -> list[ImageGeneration]:
+    """The first `limit` rows of `queryset` (ordered) whose prompt has every word of the
+    search: PostgreSQL full text as above, elsewhere (SQLite) a case-insensitive substring
+    test per word."""
     if not words:
-        return queryset
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(ImageGeneration._meta.db_table)
-        # Only \w characters reach the query, so none of tsquery's operators can.
-        tsquery = " & ".join(f"{word}:*" for word in words)
-        match = RawSQL(
-            f"to_tsvector('simple'::regconfig, {table}.\"prompt\") "
-            "@@ to_tsquery('simple'::regconfig, %s)",
-            [tsquery],
-            output_field=BooleanField(),
+        return list(queryset[:limit])
+    if connection.vendor != "postgresql":
+        for word in words:
+            queryset = queryset.filter(prompt__icontains=word)
+        return list(queryset[:limit])
+    # The window is a subquery with a LIMIT (read in index order, planned on its own); the
+    # outer WHERE tests its rows in that order and stops at `limit` matches, so a common word
+    # costs `limit` prompts tested, not the whole window.
+    size = min(SEARCH_WINDOW, max(8 * limit, 64))
+    window, params = queryset.values_list(*CARD_KEY_FIELDS, "prompt")[:size].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.id, w.created_at, w.updated_at FROM ({window}) w "
+            "WHERE to_tsvector('simple'::regconfig, w.prompt) "
+            "@@ to_tsquery('simple'::regconfig, %s) LIMIT %s",
+            [*params, _tsquery(words), limit],
         )
-        return queryset.filter(match)
-    for word in words:
-        queryset = queryset.filter(prompt__icontains=word)
-    return queryset
+        found = [
+            ImageGeneration(id=pk, created_at=created_at, updated_at=updated_at)
+            for pk, created_at, updated_at in cursor.fetchall()
+        ]
+    if len(found) >= limit:
+        return found
+    # Not enough in the window: a rarer word (or a short range). The GIN index lists them.
+    return list(queryset.filter(pk__in=_gin_matches(user=user, words=words))[:limit])
 
 
 def _day_start(day: date) -> datetime:
@@ -159,8 +207,13 @@ def _day_start(day: date) -> datetime:
 
 
 def gallery_generations(*, user, filters: GalleryFilters) -> QuerySet[ImageGeneration]:
-    """The user's generations that match `filters`, newest first, ready for the gallery."""
-    queryset = generations_for(user=user)
+    """The user's generations that match `filters` except the search (see `_first`), newest
+    first, with only the fields that find their tiles in the cache (CARD_KEY_FIELDS)."""
+    queryset = (
+        ImageGeneration.objects.filter(user=user)
+        .only(*CARD_KEY_FIELDS)
+        .order_by("-created_at", "-pk")
+    )
     if filters.provider:
         queryset = queryset.filter(provider__slug=filters.provider)
     if filters.model:
@@ -173,7 +226,7 @@ def gallery_generations(*, user, filters: GalleryFilters) -> QuerySet[ImageGener
         queryset = queryset.filter(created_at__gte=_day_start(filters.since))
     if filters.until:
         queryset = queryset.filter(created_at__lt=_day_start(filters.until + timedelta(days=1)))
-    return _prompt_search(queryset, filters.query)
+    return queryset
 
 
 def gallery_page(
@@ -189,21 +242,27 @@ def gallery_page(
     (user, created_at, id), as fast on the last page as on the first (no OFFSET), and a
     page's link keeps showing the same rows while new generations arrive."""
     queryset = gallery_generations(user=user, filters=filters)
+    words = search_words(filters.query)
+
+    def first(rows: QuerySet, limit: int) -> list[ImageGeneration]:
+        return _first(rows, limit, user=user, words=words)
+
     if after is not None:
-        rows = list(queryset.filter(_newer_than(after)).order_by("created_at", "pk")[: size + 1])
+        rows = first(queryset.filter(_newer_than(after)).order_by("created_at", "pk"), size + 1)
         if len(rows) > size:
             page = list(reversed(rows[:size]))
             older = Cursor.of(page[-1])
-            has_older = queryset.filter(_older_than(older)).exists()
+            has_older = bool(first(queryset.filter(_older_than(older)), 1))
             return GalleryPage(page, newer=Cursor.of(page[0]), older=older if has_older else None)
         # Nothing newer beyond this page: that is the newest page, shown whole.
         before = None
-    rows = list((queryset.filter(_older_than(before)) if before else queryset)[: size + 1])
+    rows = first(queryset.filter(_older_than(before)) if before else queryset, size + 1)
     page = rows[:size]
     newer = None
-    if before is not None and page and queryset.filter(_newer_than(Cursor.of(page[0]))).exists():
-        newer = Cursor.of(page[0])
-    elif before is not None and not page:
+    if before is not None and page:
+        if first(queryset.filter(_newer_than(Cursor.of(page[0]))), 1):
+            newer = Cursor.of(page[0])
+    elif before is not None:
         newer = before  # past the oldest row (it was deleted): offer the way back
     older = Cursor.of(page[-1]) if len(rows) > size else None
     return GalleryPage(page, newer=newer, older=older)
@@ -212,7 +271,8 @@ def gallery_page(
 # A count up to this many rows is exact on every request (a bounded scan); above it, the
 # count is computed once and kept in the cache for COUNT_CACHE_SECONDS (or until the user
 # deletes from the gallery), so a 10,000-generation gallery does not count its rows on every
-# page view.
+# page view. Counts of a search are always kept: counting the matches of a common word
+# means testing every prompt of the user.
 COUNT_EXACT_UP_TO = 1000
 COUNT_CACHE_SECONDS = 60
 
@@ -223,14 +283,24 @@ def _count_version_key(user) -> str:
 
 def gallery_count(*, user, filters: GalleryFilters) -> int:
     """How many generations match `filters` (see COUNT_EXACT_UP_TO)."""
-    queryset = gallery_generations(user=user, filters=filters).order_by()
-    bounded = queryset.values("pk")[: COUNT_EXACT_UP_TO + 1].count()
-    if bounded <= COUNT_EXACT_UP_TO:
-        return bounded
     version = cache.get(_count_version_key(user), 0)
     key = f"gallery-count:{user.pk}:{version}:{filters.cache_key}"
     count = cache.get(key)
-    if count is None:
+    if count is not None:
+        return count
+    queryset = gallery_generations(user=user, filters=filters).order_by()
+    words = search_words(filters.query)
+    if words:
+        if connection.vendor == "postgresql":
+            queryset = queryset.filter(pk__in=_gin_matches(user=user, words=words))
+        else:
+            for word in words:
+                queryset = queryset.filter(prompt__icontains=word)
+        count = queryset.count()
+        cache.set(key, count, COUNT_CACHE_SECONDS)
+        return count
+    count = queryset.values("pk")[: COUNT_EXACT_UP_TO + 1].count()
+    if count > COUNT_EXACT_UP_TO:
         count = queryset.count()
         cache.set(key, count, COUNT_CACHE_SECONDS)
     return count
@@ -242,10 +312,30 @@ def gallery_count_forget(*, user) -> None:
     cache.set(key, cache.get(key, 0) + 1, None)
 
 
-def gallery_filter_choices() -> list[ImageModel]:
+FILTER_CHOICES_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    pk: str
+    name: str
+    provider_slug: str
+    provider_name: str
+
+
+def gallery_filter_choices() -> list[ModelChoice]:
     """Every model of the catalogue with its provider (active or not: old generations may
-    have used one an operator has since switched off), for the gallery's filter lists."""
-    return list(ImageModel.objects.select_related("provider").order_by("provider__name", "name"))
+    have used one an operator has since switched off), for the gallery's filter lists. Kept
+    in the cache for five minutes: the catalogue changes rarely and every gallery view
+    shows it."""
+
+    def read() -> list[ModelChoice]:
+        rows = ImageModel.objects.order_by("provider__name", "name").values_list(
+            "pk", "name", "provider__slug", "provider__name"
+        )
+        return [ModelChoice(str(pk), name, slug, provider) for pk, name, slug, provider in rows]
+
+    return cache.get_or_set("gallery-filter-choices", read, FILTER_CHOICES_CACHE_SECONDS)
 
 
 # --- the generate page's defaults --------------------------------------------------------------
@@ -284,13 +374,19 @@ def last_generation_settings(*, user) -> dict | None:
 
 
 def generate_defaults(
-    *, user, configurations: list[ApiConfiguration], models: list[ImageModel]
+    *,
+    user,
+    configurations: list[ApiConfiguration],
+    models: list[ImageModel],
+    last: dict | None = None,
 ) -> tuple[ApiConfiguration | None, ImageModel | None]:
     """The key and model the generate form starts with: the ones the user used last when they
-    are still usable, else the newest key and that provider's newest model."""
+    are still usable, else the newest key and that provider's newest model. `last`: the
+    latest generation's `configuration_id` and `model_id` when the caller has them."""
     if not configurations:
         return None, None
-    last = last_generation_settings(user=user) or {}
+    if last is None:
+        last = last_generation_settings(user=user) or {}
     by_id = {c.pk: c for c in configurations}
     last_model = next((m for m in models if m.pk == last.get("model_id")), None)
     configuration = by_id.get(last.get("configuration_id"))
@@ -309,8 +405,22 @@ def generate_defaults(
 
 
 def latest_images(*, user, limit: int = 8) -> list[ImageGeneration]:
-    """The user's latest generations that have images."""
-    return list(generations_for(user=user).filter(status=ImageGeneration.Status.COMPLETED)[:limit])
+    """The user's latest generations that have images (CARD_KEY_FIELDS only)."""
+    return list(
+        ImageGeneration.objects.filter(user=user, status=ImageGeneration.Status.COMPLETED)
+        .only(*CARD_KEY_FIELDS)
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def latest_generations(*, user, limit: int = 6) -> list[ImageGeneration]:
+    """The user's latest generations, whatever their status: CARD_KEY_FIELDS, and the key and
+    model (the newest one's are the generate form's defaults, see `generate_defaults`)."""
+    return list(
+        ImageGeneration.objects.filter(user=user)
+        .only(*CARD_KEY_FIELDS, "configuration_id", "model_id")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def key_invalid_reasons(*, user, configurations: list[ApiConfiguration]) -> dict:

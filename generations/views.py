@@ -39,6 +39,7 @@ from generations.quota import usage_for
 from generations.selectors import (
     Cursor,
     GalleryFilters,
+    ModelChoice,
     gallery_count,
     gallery_count_forget,
     gallery_filter_choices,
@@ -47,6 +48,7 @@ from generations.selectors import (
     generation_get,
     generations_for,
     image_get,
+    latest_generations,
     models_newest_first,
 )
 
@@ -112,7 +114,11 @@ def with_card_data(generations):
             if generation.duration_ms
             else ""
         )
-        generation.cost_display = usd(generation.cost_estimate)
+        generation.cost_display = (
+            labels.setting_line_text(_("Estimated cost"), usd(generation.cost_estimate))
+            if generation.cost_estimate is not None
+            else ""
+        )
         generation.error_short = _shorten(generation.error_message or "", 140)
         images = list(generation.images.all())
         generation.notice = generation.filtered_notice(len(images))
@@ -171,41 +177,44 @@ def _shorten(text: str, length: int) -> str:
     return text if len(text) <= length else Truncator(text).chars(length)
 
 
-# Rendered tiles are kept in the cache per (generation, last change, language): a gallery
-# page is 24 tiles and rendering them was most of its time (bench/pages.py). Every status
-# change moves `updated_at`, so a stale tile is never served; a renamed model shows its new
-# name within TILE_CACHE_SECONDS. Bump TILE_VERSION when the tile's markup changes.
-TILE_VERSION = 4
-TILE_CACHE_SECONDS = 24 * 3600
+# Rendered tiles and result rows are kept in the cache per (generation, last change,
+# language): a gallery page is 24 tiles and rendering them was most of its time
+# (bench/pages.py). Every status change moves `updated_at`, so a stale tile is never served; a
+# renamed model shows its new name within CARD_CACHE_SECONDS. Nothing personal to a session
+# (no CSRF token) is in them. Bump CARD_VERSION when their markup changes.
+CARD_VERSION = 6
+CARD_CACHE_SECONDS = 24 * 3600
+CARD_TEMPLATES = {
+    "tile": ("generations/_gallery_tile.html", {"selectable": True}),
+    "plain-tile": ("generations/_gallery_tile.html", {"selectable": False}),
+    "run": ("generations/_run.html", {}),
+}
 
 
-def rendered_tiles(
-    generations: list[ImageGeneration], *, selectable: bool = True
-) -> list[SafeString]:
-    """The gallery tile of each generation, from the cache when it was rendered before (one
-    cache round trip for the page), rendered and stored otherwise. `selectable`: with the
-    checkbox that selects it for deletion (the gallery), or without (the overview)."""
+def rendered_generations(rows: list[ImageGeneration], *, user, kind: str) -> list[SafeString]:
+    """The rendered card (`kind`: a CARD_TEMPLATES entry) of each of `rows`, which need only
+    selectors.CARD_KEY_FIELDS. One cache round trip finds the cards rendered before; only the
+    generations missing from it are read whole (model, provider, images) and rendered. A
+    generation deleted in between is left out."""
     language = get_language() or ""
-    variant = "s" if selectable else "v"
     keys = {
-        generation.pk: (
-            f"tile:{TILE_VERSION}:{variant}:{language}:{generation.pk}:"
-            f"{generation.updated_at.timestamp() if generation.updated_at else 0}"
-        )
-        for generation in generations
+        row.pk: f"card:{CARD_VERSION}:{kind}:{language}:{row.pk}:{row.updated_at.timestamp()}"
+        for row in rows
     }
     found = cache.get_many(list(keys.values())) if keys else {}
-    missing = [g for g in generations if keys[g.pk] not in found]
+    missing = [row.pk for row in rows if keys[row.pk] not in found]
     if missing:
-        template = get_template("generations/_gallery_tile.html")
+        template_name, extra = CARD_TEMPLATES[kind]
+        template = get_template(template_name)
+        whole = with_card_data(list(generations_for(user=user).filter(pk__in=missing)))
         fresh = {
-            keys[g.pk]: template.render({"generation": g, "selectable": selectable})
-            for g in with_card_data(missing)
+            keys[generation.pk]: template.render({"generation": generation, **extra})
+            for generation in whole
         }
-        cache.set_many(fresh, TILE_CACHE_SECONDS)
+        cache.set_many(fresh, CARD_CACHE_SECONDS)
         found.update(fresh)
-    # The tiles were made by our own template from escaped values.
-    return [mark_safe(found[keys[g.pk]]) for g in generations]  # noqa: S308
+    # Rendered by our own templates from escaped values.
+    return [mark_safe(found[keys[row.pk]]) for row in rows if keys[row.pk] in found]  # noqa: S308
 
 
 # --- generate -------------------------------------------------------------------------------------
@@ -262,8 +271,16 @@ def _generate_context(request: HttpRequest, form: GenerationForm) -> dict:
     )
     models = sorted(models_newest_first(models), key=lambda m: m.provider.name)
     source = form.data if form.is_bound else form.initial
+    latest = latest_generations(user=user, limit=GENERATE_HISTORY_SIZE)
     default_config, default_model = generate_defaults(
-        user=user, configurations=configurations, models=models
+        user=user,
+        configurations=configurations,
+        models=models,
+        last=(
+            {"configuration_id": latest[0].configuration_id, "model_id": latest[0].model_id}
+            if latest
+            else {}
+        ),
     )
     selected_config = next(
         (c for c in configurations if str(c.pk) == str(source.get("configuration") or "")),
@@ -319,7 +336,7 @@ def _generate_context(request: HttpRequest, form: GenerationForm) -> dict:
             "billing": reverse("billing") if _billing_on() else "",
         },
     }
-    history = with_card_data(list(generations_for(user=user)[:GENERATE_HISTORY_SIZE]))
+    history = rendered_generations(latest, user=user, kind="run")
     return {
         "form": form,
         "configurations": configurations,
@@ -438,13 +455,16 @@ class GalleryFilterForm(forms.Form):
         error_messages={"invalid": gettext_lazy("“Until” is not a date (YYYY-MM-DD).")},
     )
 
-    def __init__(self, *args, models: list[ImageModel], **kwargs):
+    def __init__(self, *args, models: list[ModelChoice], **kwargs):
         super().__init__(*args, **kwargs)
-        providers = {m.provider.slug: m.provider.name for m in models}
-        self.fields["provider"].choices = [("", _("Any provider")), *sorted(providers.items())]
+        providers = {m.provider_slug: m.provider_name for m in models}
+        self.fields["provider"].choices = [
+            ("", _("Any provider")),
+            *sorted(providers.items(), key=lambda item: item[1]),
+        ]
         self.fields["model"].choices = [
             ("", _("Any model")),
-            *((str(m.pk), f"{m.name} ({m.provider.name})") for m in models),
+            *((m.pk, f"{m.name} ({m.provider_name})") for m in models),
         ]
 
     def clean(self):
@@ -535,7 +555,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
             "more_filters_active": any(
                 params.get(k) for k in ("provider", "model", "status", "since", "until")
             ),
-            "tiles": rendered_tiles(page.generations),
+            "tiles": rendered_generations(page.generations, user=request.user, kind="tile"),
             "count": count,
             "page": page,
             "newest_url": _gallery_url(params) if not page.is_newest else "",

@@ -8,7 +8,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -24,7 +23,8 @@ def usd(value) -> str:
         return ""
     places = 2 if amount == amount.quantize(Decimal("0.01")) else 3
     digits = number_format(amount, decimal_pos=places, use_l10n=True, force_grouping=True)
-    return pgettext("price in US dollars", "$%(amount)s") % {"amount": digits}
+    # French writes "0,07 $": the translation places the sign.
+    return _("$%(amount)s") % {"amount": digits}
 
 
 def seconds(milliseconds) -> str:

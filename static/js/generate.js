@@ -262,7 +262,7 @@
     tile.querySelector('[data-action="download"]').href = image.download_url;
     tile.querySelector('[data-action="open"]').href = image.url;
     tile.querySelector('[data-action="reuse"]').href = rerunHref(reuse);
-    tile.querySelector('form[data-action="delete"] input[name="ids"]').value = row.id;
+    tile.querySelector('button[data-action="delete"]').value = row.id;
     return tile;
   }
 
@@ -415,27 +415,17 @@
 
   function runOf(element) { return element.closest(".run"); }
 
+  // A result's controls: data-action="<name>" runs studio.actions[name] when there is one
+  // (download and open are plain links). Without this script "Use as a starting point" is a
+  // link to the prefilled form and "Delete" submits #run-delete.
   runs.addEventListener("click", function (event) {
-    var link = event.target.closest('a[data-action="reuse"]');
-    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var control = event.target.closest("[data-action]");
+    if (!control || !runs.contains(control)) return;
+    var action = studio.actions[control.getAttribute("data-action")];
+    if (!action) return;
+    if (control.tagName === "A" && (event.ctrlKey || event.metaKey || event.shiftKey)) return;
     event.preventDefault();
-    studio.actions.reuse(link, runOf(link));
-  });
-  runs.addEventListener("submit", function (event) {
-    var deleteForm = event.target.closest('form[data-action="delete"]');
-    if (!deleteForm || !window.fetch) return;
-    event.preventDefault();
-    studio.actions["delete"](deleteForm, runOf(deleteForm));
-  });
-  // Actions registered later (data-action="<name>" on buttons inside a result).
-  runs.addEventListener("click", function (event) {
-    var control = event.target.closest("button[data-action]");
-    if (!control) return;
-    var action = studio.actions[control.dataset.action];
-    if (action && control.dataset.action !== "delete") {
-      event.preventDefault();
-      action(control, runOf(control));
-    }
+    action(control, runOf(control));
   });
 
   filterModels(modelSelect.value);
