@@ -54,7 +54,7 @@ PAGES = [
     ("/dashboard/keys/", ["Vos clés", "Revérifier"], "Re-validate"),
     ("/dashboard/generate/", ["Nombre d’images", "Coût estimé, facturé"], "Number of images"),
     ("/dashboard/gallery/", ["Générer une image", "en privé"], "Generate an image"),
-    ("/dashboard/billing/", ["Votre formule", "Générations illimitées"], "Your plan"),
+    ("/dashboard/billing/", ["Votre formule", "Gratuite"], "Your plan"),
     ("/dashboard/account/", ["Exporter mes données", "Supprimer mon compte"], "Export my data"),
 ]
 
