@@ -258,12 +258,11 @@ def gallery_page(
         before = None
     rows = first(queryset.filter(_older_than(before)) if before else queryset, size + 1)
     page = rows[:size]
+    # A page reached with `before` has newer rows: the link was made on one of them. (Were
+    # they all deleted since, "newer" shows the newest page, which is this one.)
     newer = None
-    if before is not None and page:
-        if first(queryset.filter(_newer_than(Cursor.of(page[0]))), 1):
-            newer = Cursor.of(page[0])
-    elif before is not None:
-        newer = before  # past the oldest row (it was deleted): offer the way back
+    if before is not None:
+        newer = Cursor.of(page[0]) if page else before
     older = Cursor.of(page[-1]) if len(rows) > size else None
     return GalleryPage(page, newer=newer, older=older)
 
