@@ -3,6 +3,5 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/account/", views.account, name="account"),
 ]

@@ -6,67 +6,11 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from accounts.forms import AccountDeleteForm
 from accounts.services import account_delete
-
-ONBOARDING_STEPS = [
-    (
-        "keys",
-        gettext_lazy("Add a provider key"),
-        gettext_lazy("Bambi checks it with the provider and stores it encrypted."),
-    ),
-    (
-        "generate",
-        gettext_lazy("Generate your first image"),
-        gettext_lazy("Write a prompt, pick a model, see the images appear."),
-    ),
-    (
-        "gallery",
-        gettext_lazy("Find it in your gallery"),
-        gettext_lazy("Every image you make is kept there, privately."),
-    ),
-]
-OVERVIEW_IMAGES = 8
-
-
-@login_required
-@require_GET
-def dashboard(request):
-    """The overview: "get started" until the user is, the state of each key, usage this
-    month and the latest images."""
-    from byok.selectors import api_configurations_for
-    from generations.selectors import key_invalid_reasons, latest_images
-    from generations.views import plan_context, rendered_generations
-
-    user = request.user
-    configurations = list(api_configurations_for(user=user))
-    reasons = key_invalid_reasons(user=user, configurations=configurations)
-    for configuration in configurations:
-        configuration.invalid_reason = reasons.get(str(configuration.pk))
-    latest = latest_images(user=user, limit=OVERVIEW_IMAGES)
-    done = {
-        "keys": bool(configurations),
-        "generate": bool(latest),
-        "gallery": user.gallery_seen_at is not None,
-    }
-    onboarding = [
-        {"url": reverse(name), "title": title, "help": help_text, "done": done[name]}
-        for name, title, help_text in ONBOARDING_STEPS
-    ]
-    context = {
-        "active_nav": "overview",
-        **plan_context(user),
-        "configurations": configurations,
-        "onboarding": onboarding if not all(done.values()) else [],
-        "onboarding_done": sum(done.values()),
-        "latest_tiles": rendered_generations(latest, user=user, kind="plain-tile"),
-    }
-    return render(request, "accounts/dashboard.html", context)
 
 
 @login_required

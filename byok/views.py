@@ -18,7 +18,7 @@ from billing.services import billing_configured
 from byok import services
 from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm, selectable_providers
 from byok.guidance import key_guides
-from byok.selectors import api_configuration_get, api_configurations_for
+from byok.selectors import api_configuration_get, api_configurations_for, key_invalid_reasons
 
 
 def _limit_sentence(limit: int) -> str:
@@ -38,8 +38,6 @@ def _keys_page(
     status: int = 200,
     providers: list | None = None,
 ):
-    from generations.selectors import key_invalid_reasons
-
     plan = plan_for(request.user)  # once per request: it is a subscription query
     configurations = list(api_configurations_for(user=request.user))
     reasons = key_invalid_reasons(user=request.user, configurations=configurations)

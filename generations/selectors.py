@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from byok.catalogue import PROVIDERS as CATALOGUE
 from byok.models import ApiConfiguration, ImageModel
 from generations.models import Image, ImageGeneration
+from generations.search import first_matching, gin_matches, search_words
 
 
 def generations_for(*, user) -> QuerySet[ImageGeneration]:
@@ -46,8 +46,6 @@ def recent_generations(*, user, limit: int = 6) -> list[ImageGeneration]:
 
 
 # --- the gallery: filters, search, keyset pages ------------------------------------------------
-
-SEARCH_MAX_WORDS = 8
 
 # What a page of generations needs to find its rendered tiles in the cache (views.
 # rendered_generations): the rest is read only for the tiles that are not there yet.
@@ -129,79 +127,6 @@ def _newer_than(cursor: Cursor) -> Q:
     )
 
 
-def search_words(query: str) -> list[str]:
-    return re.findall(r"\w+", query.lower())[:SEARCH_MAX_WORDS]
-
-
-# Search on PostgreSQL. PostgreSQL guesses a fixed, small number of matches for a prefix
-# search ("light:*"), so left to itself it either tests every prompt of the user (tens of
-# milliseconds for a rare word) or reads every match of every user from the GIN index (the
-# same for a common word). So the page is found in two steps whose cost does not depend on
-# that guess: first the newest rows of the page's range (8 per row wanted, at most
-# SEARCH_WINDOW) are tested in index order (a common word fills the page there); only when
-# they do not, the GIN index lists the user's matches (a rarer word: fewer of them).
-SEARCH_WINDOW = 400
-# A LIMIT nobody reaches: a subquery with a LIMIT is planned on its own, so PostgreSQL reads
-# the GIN index for it instead of folding it into a scan of every row.
-_FENCE = 10**9
-
-
-class _PromptMatches(Func):
-    """`to_tsvector('simple', prompt) @@ to_tsquery('simple', <words>)`: PostgreSQL full
-    text, `simple` configuration (no stemming, any language; the GIN index of migration 0004
-    has the same expression), every word as the start of a word ("light" finds
-    "lighthouse"). Only \\w characters reach the query, so none of tsquery's operators can."""
-
-    template = "to_tsvector('simple'::regconfig, %(expressions)s)"
-    arg_joiner = ") @@ to_tsquery('simple'::regconfig, "
-    output_field = BooleanField()
-
-    def __init__(self, words: list[str]):
-        super().__init__(F("prompt"), Value(_tsquery(words)))
-
-
-def _tsquery(words: list[str]) -> str:
-    return " & ".join(f"{word}:*" for word in words)
-
-
-def _gin_matches(*, user, words: list[str]) -> QuerySet:
-    return (ImageGeneration.objects.filter(user=user).filter(_PromptMatches(words)).values("pk"))[
-        :_FENCE
-    ]
-
-
-def _first(queryset: QuerySet, limit: int, *, user, words: list[str]) -> list[ImageGeneration]:
-    """The first `limit` rows of `queryset` (ordered) whose prompt has every word of the
-    search: PostgreSQL full text as above, elsewhere (SQLite) a case-insensitive substring
-    test per word."""
-    if not words:
-        return list(queryset[:limit])
-    if connection.vendor != "postgresql":
-        for word in words:
-            queryset = queryset.filter(prompt__icontains=word)
-        return list(queryset[:limit])
-    # The window is a subquery with a LIMIT (read in index order, planned on its own); the
-    # outer WHERE tests its rows in that order and stops at `limit` matches, so a common word
-    # costs `limit` prompts tested, not the whole window.
-    size = min(SEARCH_WINDOW, max(8 * limit, 64))
-    window, params = queryset.values_list(*CARD_KEY_FIELDS, "prompt")[:size].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT w.id, w.created_at, w.updated_at FROM ({window}) w "
-            "WHERE to_tsvector('simple'::regconfig, w.prompt) "
-            "@@ to_tsquery('simple'::regconfig, %s) LIMIT %s",
-            [*params, _tsquery(words), limit],
-        )
-        found = [
-            ImageGeneration(id=pk, created_at=created_at, updated_at=updated_at)
-            for pk, created_at, updated_at in cursor.fetchall()
-        ]
-    if len(found) >= limit:
-        return found
-    # Not enough in the window: a rarer word (or a short range). The GIN index lists them.
-    return list(queryset.filter(pk__in=_gin_matches(user=user, words=words))[:limit])
-
-
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), UTC)
 
@@ -245,7 +170,7 @@ def gallery_page(
     words = search_words(filters.query)
 
     def first(rows: QuerySet, limit: int) -> list[ImageGeneration]:
-        return _first(rows, limit, user=user, words=words)
+        return first_matching(rows, limit, user=user, words=words, fields=CARD_KEY_FIELDS)
 
     if after is not None:
         rows = first(queryset.filter(_newer_than(after)).order_by("created_at", "pk"), size + 1)
@@ -291,7 +216,7 @@ def gallery_count(*, user, filters: GalleryFilters) -> int:
     words = search_words(filters.query)
     if words:
         if connection.vendor == "postgresql":
-            queryset = queryset.filter(pk__in=_gin_matches(user=user, words=words))
+            queryset = queryset.filter(pk__in=gin_matches(user=user, words=words))
         else:
             for word in words:
                 queryset = queryset.filter(prompt__icontains=word)
@@ -420,30 +345,3 @@ def latest_generations(*, user, limit: int = 6) -> list[ImageGeneration]:
         .only(*CARD_KEY_FIELDS, "configuration_id", "model_id")
         .order_by("-created_at", "-pk")[:limit]
     )
-
-
-def key_invalid_reasons(*, user, configurations: list[ApiConfiguration]) -> dict:
-    """For each invalid key among `configurations`: the provider's last stated reason (from
-    the audit log, where the check or the failed generation recorded it), or None."""
-    from accounts.models import SecurityEvent
-
-    invalid = [str(c.pk) for c in configurations if not c.is_valid]
-    if not invalid:
-        return {}
-    reasons: dict = {}
-    events = (
-        SecurityEvent.objects.filter(
-            user=user,
-            kind__in=[SecurityEvent.Kind.KEY_INVALIDATED, SecurityEvent.Kind.KEY_VALIDATED],
-            detail__configuration_id__in=invalid,
-        )
-        .order_by("-created_at", "-pk")
-        .values_list("detail", flat=True)[:50]
-    )
-    for detail in events:
-        pk = detail.get("configuration_id")
-        # The newest event that says "invalid" for each key; a check that could not reach
-        # the provider ("unreachable") says nothing about the key.
-        if pk not in reasons and detail.get("result", "invalid") == "invalid":
-            reasons[pk] = detail.get("reason") or None
-    return reasons
