@@ -28,6 +28,7 @@ from accounts.models import SecurityEvent
 from accounts.services import security_event_record
 from bambi.errors import BambiError
 from billing.plans import FREE, PlanLimitReached, plan_for
+from billing.services import billing_configured
 from tokens.models import SECRET_PREFIX, ApiToken, model_ref
 
 logger = logging.getLogger(__name__)
@@ -78,8 +79,11 @@ def active_tokens(*, user, now: datetime | None = None):
     )
 
 
-def token_limit_sentence(*, limit: int, free: bool) -> str:
-    if not free:
+def token_limit_sentence(*, plan) -> str:
+    """The plan's token limit in a sentence; Premium is offered only to a Free user where it
+    can be bought (billing configured)."""
+    limit = plan.api_tokens
+    if plan.slug != FREE.slug or not billing_configured():
         return ngettext(
             "You have %(limit)s working API token, the most your plan allows. Revoke one to "
             "make another.",
@@ -103,9 +107,7 @@ def can_add_token(*, user) -> bool:
 def _check_token_limit(user) -> None:
     plan = plan_for(user)
     if active_tokens(user=user).count() >= plan.api_tokens:
-        raise PlanLimitReached(
-            token_limit_sentence(limit=plan.api_tokens, free=plan.slug == FREE.slug)
-        )
+        raise PlanLimitReached(token_limit_sentence(plan=plan))
 
 
 @sensitive_variables("secret")

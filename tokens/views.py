@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from billing.plans import FREE, PlanLimitReached, plan_for
+from billing.plans import PlanLimitReached, plan_for
 from tokens.forms import ApiTokenForm
 from tokens.selectors import api_token_get, api_tokens_for
 from tokens.services import (
@@ -42,9 +42,7 @@ def _tokens_page(
             "can_add": working < plan.api_tokens,
             "working": working,
             "plan": plan,
-            "limit_sentence": token_limit_sentence(
-                limit=plan.api_tokens, free=plan.slug == FREE.slug
-            ),
+            "limit_sentence": token_limit_sentence(plan=plan),
             "v1_url": request.build_absolute_uri(reverse("openai_compat:api-root")),
             "billing_url": reverse("billing"),
         },

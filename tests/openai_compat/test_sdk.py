@@ -155,14 +155,22 @@ def test_a_wrong_expired_or_revoked_token_is_an_authentication_error(live_server
     assert not ImageGeneration.objects.exists()
 
 
-def test_the_plans_monthly_limit_is_a_permission_denied_error(sdk, user, keys, standin):
+@pytest.mark.parametrize("billing_on", [True, False])
+def test_the_plans_monthly_limit_is_a_permission_denied_error(
+    sdk, user, keys, standin, settings, billing_on
+):
+    if billing_on:
+        settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24
+        settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
     User.objects.filter(pk=user.pk).update(usage_count=50)  # Free: 50 a month
 
     with pytest.raises(openai.PermissionDeniedError) as refused:
         sdk.images.generate(model="gpt-image-1.5", prompt="a fawn")
 
     assert refused.value.code == "plan_limit_reached"
-    assert "Premium" in refused.value.message
+    assert "You have used all 50 generations of your plan this month" in refused.value.message
+    # Premium is offered only where it can be bought.
+    assert ("Premium" in refused.value.message) is billing_on
     assert standin.count("openai.generate") == 0
 
 

@@ -125,7 +125,9 @@ def test_a_token_cannot_manage_tokens(user):
     assert ApiToken.objects.get().revoked_at is None
 
 
-def test_free_allows_one_working_token_and_revoking_it_frees_the_slot(session, user):
+def test_free_allows_one_working_token_and_revoking_it_frees_the_slot(session, user, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24  # billing configured: Premium on sale
+    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
     first = _post(session, TOKENS, {"name": "one"})
     assert first.status_code == 201
 

@@ -62,16 +62,33 @@ def test_a_bad_form_is_a_400_that_says_why_and_makes_nothing(logged_in, catalogu
     assert not ApiToken.objects.exists()
 
 
-def test_the_free_plans_one_token_is_said_and_a_second_refused(logged_in, user):
+def test_the_free_plans_one_token_is_said_and_a_second_refused(logged_in, user, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24  # billing configured: Premium on sale
+    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
     make_token(user)
 
     page = logged_in.get(PAGE).content.decode()
     assert "Your Free plan allows 1 working API token" in page
+    assert "Upgrade to Premium" in page
     assert "Make the token" not in page
 
     refused = logged_in.post(PAGE, {"name": "second"})
     assert refused.status_code == 403
     assert "Your Free plan allows 1 working API token" in refused.content.decode()
+    assert ApiToken.objects.count() == 1
+
+
+def test_without_billing_the_token_limit_offers_no_upgrade(logged_in, user):
+    make_token(user)
+
+    page = logged_in.get(PAGE).content.decode()
+    assert "You have 1 working API token, the most your plan allows." in page
+    assert "Premium" not in page
+
+    refused = logged_in.post(PAGE, {"name": "second"})
+    assert refused.status_code == 403
+    assert "the most your plan allows" in refused.content.decode()
+    assert "Premium" not in refused.content.decode()
     assert ApiToken.objects.count() == 1
 
 
