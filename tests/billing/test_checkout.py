@@ -12,7 +12,7 @@ import stripe
 from djstripe.models import Customer, IdempotencyKey
 
 from accounts.models import SecurityEvent
-from tests.billing.conftest import PRICE_ID
+from tests.stripe_standin import PRICE_ID
 
 pytestmark = pytest.mark.django_db
 

@@ -1,27 +1,23 @@
-"""Fixtures of the end-to-end browser tests: Debian's headless Chromium driven by Playwright's
-sync API, against pytest-django's live server, with the provider catalogue pointed at the
-local provider stand-in. Nothing is mocked: the browser talks HTTP to Bambi, Bambi talks
-HTTP to the stand-in, mail goes to Django's locmem outbox.
-
-Screenshots land in test-artifacts/screenshots/ (gitignored) so a person can look at them.
+"""Fixtures of the end-to-end browser tests (local to this folder): Debian's headless Chromium
+driven by Playwright's sync API, against pytest-django's live server, with the provider
+catalogue pointed at the local provider stand-in (`providers_on_standin`, tests/conftest.py).
+Nothing is mocked: the browser talks HTTP to Bambi, Bambi talks HTTP to the stand-in, mail
+goes to Django's locmem outbox. What the tests do on a page is in tests/browser/pages.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from byok.models import Provider
-from tests.factories import PASSWORD, make_user
+from tests.browser.pages import watch_csp
+from tests.factories import make_user
 from tests.standin import StandIn
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Chromium flags that keep a headless run quiet and offline: no sandbox (CI runs as root),
 # no GPU, no background calls home, no QUIC.
 CHROMIUM_ARGS = [
@@ -33,7 +29,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PHONE = {"width": 390, "height": 844}
 # Generous: the live server is a single process; a generation is a real HTTP round trip.
 TIMEOUT_MS = 15_000
 
@@ -71,18 +66,10 @@ def browser(tmp_path_factory) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def standin() -> Iterator[StandIn]:
+    """One stand-in for the whole browser session, with full-size images for the screenshots
+    (`providers_on_standin` resets it before each test)."""
     with StandIn(latency=0.0, image_size=1024) as server:
         yield server
-
-
-@pytest.fixture
-def providers_on_standin(catalogue, standin, settings) -> dict[str, Provider]:
-    """The seeded catalogue with every provider's `api_base_url` pointed at the stand-in,
-    which Bambi may reach as an allowed private host (it listens on loopback)."""
-    settings.PROVIDER_PRIVATE_HOSTS = [standin.host_port]
-    Provider.objects.update(api_base_url=standin.url)
-    standin.reset()
-    return {p.slug: p for p in Provider.objects.all()}
 
 
 @pytest.fixture
@@ -95,22 +82,6 @@ def context(browser, live_server) -> Iterator[BrowserContext]:
     ctx.close()
 
 
-CSP_MARKERS = ("Content Security Policy", "Content-Security-Policy")
-
-
-def watch_csp(page: Page) -> list[str]:
-    """Collect every Content-Security-Policy violation Chromium reports on `page` (it logs each
-    one to the console: "Refused to apply inline style because it violates…")."""
-    violations: list[str] = []
-
-    def on_console(message) -> None:
-        if any(marker in message.text for marker in CSP_MARKERS):
-            violations.append(f"{page.url}: {message.text}")
-
-    page.on("console", on_console)
-    return violations
-
-
 @pytest.fixture
 def page(context) -> Iterator[Page]:
     page = context.new_page()
@@ -121,25 +92,6 @@ def page(context) -> Iterator[Page]:
     yield page
     # Every browser test fails on a CSP violation, whether or not it looked for one.
     assert page.csp_violations == [], "\n".join(page.csp_violations)  # type: ignore[attr-defined]
-
-
-def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Log in through the real login form and wait for the dashboard."""
-    page.goto("/accounts/login/")
-    page.get_by_label(re.compile("e-?mail", re.I)).first.fill(email)
-    page.get_by_label(re.compile("password", re.I)).first.fill(password)
-    page.locator("form").filter(has=page.locator("input[type=password]")).locator(
-        "button[type=submit], input[type=submit]"
-    ).first.click()
-    page.wait_for_url("**/dashboard/")
 
 
 @pytest.fixture

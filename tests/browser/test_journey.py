@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from byok.models import ApiConfiguration
 from generations.models import Image, ImageGeneration
-from tests.browser.conftest import PHONE, log_in, shot, watch_csp
-from tests.factories import PASSWORD
+from tests.browser.pages import PHONE, log_in, shot, watch_csp
+from tests.factories import PASSWORD, make_configuration
 
 pytestmark = pytest.mark.browser
 
@@ -181,11 +181,7 @@ def test_sign_up_confirm_log_in_add_key_generate_download_delete_bill_log_out(
 def test_a_refused_prompt_shows_the_providers_reason_and_costs_nothing(
     page, member, providers_on_standin
 ):
-    config = ApiConfiguration(user=member, provider=providers_on_standin["openai"], name="Mine")
-    config.api_key = GOOD_KEY
-    config.key_hint = "sk-…cdef"
-    config.is_valid = True
-    config.save()
+    make_configuration(member, providers_on_standin["openai"], name="Mine", key=GOOD_KEY)
 
     log_in(page, member.email)
     page.goto("/dashboard/generate/")
@@ -223,11 +219,7 @@ def test_every_dashboard_page_fits_a_phone_screen(
     browser, live_server, member, providers_on_standin
 ):
     # With a key, so the generate page shows its whole form.
-    config = ApiConfiguration(user=member, provider=providers_on_standin["openai"], name="Phone")
-    config.api_key = GOOD_KEY
-    config.key_hint = "sk-…cdef"
-    config.is_valid = True
-    config.save()
+    make_configuration(member, providers_on_standin["openai"], name="Phone", key=GOOD_KEY)
     context = browser.new_context(
         base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
     )
