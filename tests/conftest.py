@@ -39,6 +39,13 @@ from tests.stripe_standin import (
 os.environ["BAMBI_ENV_FILE"] = ""
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A browser test starts Chromium and a live server: slow, whichever folder it is in.
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 # --- isolation: every test starts from the same state --------------------------------------
 
 

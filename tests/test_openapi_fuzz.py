@@ -27,6 +27,9 @@ from generations.forms import GenerationForm
 from generations.services import generation_run
 from tests.factories import make_configuration, make_user
 
+# schemathesis in a subprocess against a live server: slow.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "test-artifacts" / "schemathesis"
 # Checks that prove "0 server errors, every answer matching the document".

@@ -28,7 +28,8 @@ import requests
 from tests.ports import free_port
 from tests.standin import StandIn
 
-pytestmark = pytest.mark.standin(image_size=256)
+# A subprocess (`scripts/run`) and a whole journey over HTTP: slow.
+pytestmark = [pytest.mark.slow, pytest.mark.standin(image_size=256)]
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a-long-newcomer-passphrase-42"

@@ -32,8 +32,9 @@ from tests.factories import make_configuration, make_user
 from tests.ports import free_port
 from tests.standin import StandIn
 
-# The stand-in answers after 0.3 s, so that the burst overlaps.
-pytestmark = pytest.mark.standin(latency=0.3, image_size=256)
+# Two gunicorn processes and a redis-server; the stand-in answers after 0.3 s so that the
+# burst overlaps.
+pytestmark = [pytest.mark.slow, pytest.mark.standin(latency=0.3, image_size=256)]
 
 ROOT = Path(__file__).resolve().parent.parent
 BURST = 100

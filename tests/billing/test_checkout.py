@@ -235,6 +235,7 @@ class SilentStripe:
             conn.close()
 
 
+@pytest.mark.slow  # waits out the real connect and read timeouts (~10 s)
 def test_stripe_not_answering_is_a_502_in_under_15_seconds(
     logged_in, stripe_keys, monkeypatch, settings
 ):

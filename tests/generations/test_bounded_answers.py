@@ -93,6 +93,7 @@ def test_a_decompression_bomb_is_refused_before_any_decoding(
     assert media_files() == []  # no image, no thumbnail
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_the_pixel_check_reads_only_the_header(tmp_path):
     # Decoding this 9400×9400 greyscale PNG takes 84 MiB at least; a header-only refusal
     # adds next to nothing. Measured in a fresh process, whose peak RSS is its own.
