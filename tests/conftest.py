@@ -44,6 +44,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # In parallel (scripts/test), pytest-xdist hands tests out in this order: the slow ones
+        # first, so that the quick ones fill the gaps instead of one worker finishing alone
+        # on a minute-long test. Stable: every worker must collect the same order.
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 # --- isolation: every test starts from the same state --------------------------------------
