@@ -115,6 +115,15 @@ def _responses_hosts(settings):
     ]
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started once the test database exists, so that it stops
+    (closing its thread's connection) before the database is dropped. When a worker's first
+    test is a browser test (slow tests go first under xdist), the server started first and
+    the drop failed: "database test_bambi_gw1 is being accessed by other users"."""
+    return live_server
+
+
 # --- people ------------------------------------------------------------------------------------
 
 

@@ -18,8 +18,9 @@ from typing import Any
 from tests.images import b64, png_bytes
 
 PROVIDER_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
-# The providers of the seeded catalogue, each with its folder of recorded answers.
-PROVIDERS = ["openai", "google", "xai"]
+# The slugs of the providers, one folder of recorded answers each (tests/byok/
+# test_provider_contract.py checks that every provider of the registry has its folder).
+PROVIDERS = sorted(path.name for path in PROVIDER_FIXTURES.iterdir() if path.is_dir())
 # (provider slug, model id) for every kind of model the adapters handle.
 MODELS = [
     ("openai", "gpt-image-1.5"),
