@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -109,10 +110,22 @@ RESPONSES_HOSTS = [
 
 
 @pytest.fixture(autouse=True)
-def _responses_hosts(settings):
+def _responses_hosts(settings, monkeypatch):
     settings.PROVIDER_PRIVATE_HOSTS = [
         f"{host}:{port}" for host in RESPONSES_HOSTS for port in (443, 80)
     ]
+    # The network guard looks every host up before a request, `responses` or not. These names
+    # never resolve for Bambi here (`.test` and `example.*` are reserved; the real ones are
+    # answered by `responses`), so the answer is the resolver's "unknown name" at once: asking
+    # the machine's resolver took 5 s whenever its UDP packet was lost on a loaded machine.
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.lower().rstrip(".") in RESPONSES_HOSTS:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(scope="session")

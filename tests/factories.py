@@ -1,6 +1,6 @@
 """Factories for tests: real rows through the real models (no mocks), and realistic values.
 
-The one place that makes users and stored keys. Fixtures built on these live in
+The one place that makes users, stored keys and generations. Fixtures built on these live in
 tests/conftest.py; the providers' wire shapes live in tests/recorded.py."""
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from allauth.account.models import EmailAddress
 from accounts.models import User
 from byok.key_checks import key_hint
 from byok.models import ApiConfiguration, ImageModel, Provider
+from generations.forms import GenerationForm
+from generations.models import ImageGeneration
+from generations.schemas import normalise_parameters
+from generations.services import generation_run
 
 PASSWORD = "correct-horse-battery-staple-42"
 _counter = itertools.count(1)
@@ -36,12 +40,17 @@ def _random(n: int) -> str:
 
 
 def new_key(slug: str) -> str:
-    """A fresh key of the provider's real shape (unique per call: leak tests search for it)."""
-    if slug == "openai":
-        return f"sk-proj-{_random(48)}Qa42"
-    if slug == "google":
-        return f"AIza{_random(35)}"
-    return f"xai-{_random(76)}"
+    """A fresh key of the provider's real shape (unique per call: leak tests search for it).
+    Never one containing "bad": the provider stand-in (tests/standin.py) refuses those."""
+    while True:
+        if slug == "openai":
+            key = f"sk-proj-{_random(48)}Qa42"
+        elif slug == "google":
+            key = f"AIza{_random(35)}"
+        else:
+            key = f"xai-{_random(76)}"
+        if "bad" not in key.lower():
+            return key
 
 
 def make_configuration(
@@ -70,3 +79,22 @@ def make_configuration(
 def image_model(slug: str, model_id: str) -> ImageModel:
     """A model of the seeded catalogue (the `catalogue` fixture seeds it)."""
     return ImageModel.objects.get(provider__slug=slug, model_id=model_id)
+
+
+def run_generation(
+    user: User, configuration: ApiConfiguration, prompt: str, **parameters
+) -> ImageGeneration:
+    """A generation made through the real proxy, the way the generate page and the API make
+    it: the API's parameter names (`modelId`, `size`, ... or `model=<pk>`), the form, then
+    generation_run. The provider's HTTP answer is the test's (`rsps` or the stand-in). A
+    provider refusal raises GenerationFailed, the failed row stored."""
+    form = GenerationForm(
+        data={
+            "configuration": str(configuration.pk),
+            "prompt": prompt,
+            **normalise_parameters(parameters),
+        },
+        user=user,
+    )
+    assert form.is_valid(), form.errors
+    return generation_run(user=user, **form.run_arguments())

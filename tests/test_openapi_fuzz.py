@@ -23,9 +23,7 @@ from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
 from byok.models import Provider
-from generations.forms import GenerationForm
-from generations.services import generation_run
-from tests.factories import make_configuration, make_user
+from tests.factories import make_configuration, make_user, run_generation
 
 # schemathesis in a subprocess against a live server: slow.
 pytestmark = pytest.mark.slow
@@ -67,17 +65,9 @@ def fuzzed(live_server, catalogue, standin, tmp_path) -> dict:
         user, catalogue["openai"], name="Fuzzed", key="sk-fuzz-good-key-1234567890"
     )
 
-    form = GenerationForm(
-        data={
-            "configuration": str(config.pk),
-            "model": "gpt-image-1-mini",
-            "prompt": "a fawn in the snow",
-            "size": "1024x1024",
-        },
-        user=user,
+    generation = run_generation(
+        user, config, "a fawn in the snow", model="gpt-image-1-mini", size="1024x1024"
     )
-    assert form.is_valid(), form.errors
-    generation = generation_run(user=user, **form.run_arguments())
 
     # The served document, plus examples naming this user's real rows, so that the examples
     # phase reaches past the 404s into the views' real work (a generation through the

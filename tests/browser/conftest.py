@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.browser.pages import watch_csp
+from tests.browser.pages import TIMEOUT_MS, watched_page
 from tests.factories import make_user
 from tests.standin import StandIn
 
@@ -29,8 +29,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-# Generous: the live server is a single process; a generation is a real HTTP round trip.
-TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
@@ -84,11 +82,7 @@ def context(browser, live_server) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def page(context) -> Iterator[Page]:
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # type: ignore[attr-defined]  # read by tests: no JS errors
-    page.csp_violations = watch_csp(page)  # type: ignore[attr-defined]
+    page = watched_page(context)
     yield page
     # Every browser test fails on a CSP violation, whether or not it looked for one.
     assert page.csp_violations == [], "\n".join(page.csp_violations)  # type: ignore[attr-defined]

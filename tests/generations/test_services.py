@@ -13,11 +13,9 @@ from django.db import connection
 
 from accounts.models import SecurityEvent
 from billing.plans import PlanLimitReached
-from generations.forms import GenerationForm
 from generations.models import ApiUsage, Image, ImageGeneration
-from generations.schemas import normalise_parameters
-from generations.services import GenerationFailed, generation_run
-from tests.factories import image_model
+from generations.services import GenerationFailed
+from tests.factories import image_model, run_generation
 from tests.images import b64, image_format, image_size, jpeg_bytes, media_files, png_bytes
 from tests.recorded import MODELS, generate_url, recorded, success_body
 
@@ -25,17 +23,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def run(user, configuration, model, prompt="A red fox in the snow", **parameters):
-    form = GenerationForm(
-        data={
-            "configuration": str(configuration.pk),
-            "model": str(model.pk),
-            "prompt": prompt,
-            **normalise_parameters(parameters),
-        },
-        user=user,
-    )
-    assert form.is_valid(), form.errors
-    return generation_run(user=user, **form.run_arguments())
+    return run_generation(user, configuration, prompt, model=str(model.pk), **parameters)
 
 
 @pytest.mark.parametrize(("slug", "model_id"), MODELS)
