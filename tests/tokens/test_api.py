@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests/generations/conftest.py are arguments here)
 """Personal API tokens through the JSON API: made and revoked from a session only, then used
 as `Authorization: Bearer bmb_…` on every other /api/ route, without CSRF."""
 
@@ -14,13 +13,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from generations.models import ApiUsage, ImageGeneration
 from tests.factories import make_premium, make_token
-from tests.generations.conftest import (  # noqa: F401
-    configs,
-    generate_url,
-    mocked,
-    providers,
-    success_body,
-)
+from tests.recorded import generate_url, success_body
 from tokens.models import ApiToken
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -210,11 +203,9 @@ def test_a_token_works_on_the_sessions_routes_without_csrf(user, configs):
     assert client.get("/api/generations/").status_code == 200
 
 
-def test_a_token_generates_and_the_generation_records_it(user, configs, mocked):
+def test_a_token_generates_and_the_generation_records_it(user, configs, rsps):
     created = make_token(user, name="CI")
-    mocked.post(
-        generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5")
-    )
+    rsps.post(generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5"))
 
     response = _post(
         bearer(created.secret),
@@ -239,7 +230,7 @@ def test_a_token_generates_and_the_generation_records_it(user, configs, mocked):
 
 
 def test_a_model_outside_the_tokens_list_is_a_403_before_any_provider_call(
-    user, configs, mocked, catalogue
+    user, configs, rsps, catalogue
 ):
     from byok.models import ImageModel
 
@@ -261,7 +252,7 @@ def test_a_model_outside_the_tokens_list_is_a_403_before_any_provider_call(
         "This API token may not use openai/gpt-image-1.5; it is limited to: "
         "openai/gpt-image-1-mini."
     )
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
     assert not ImageGeneration.objects.exists()
     user.refresh_from_db()
     assert user.usage_count == 0
@@ -354,13 +345,11 @@ def test_last_use_is_recorded_to_the_minute_without_a_write_per_request(user):
     assert ApiToken.objects.get().last_used_at > earlier
 
 
-def test_an_image_url_answers_the_owners_token_only(user, other_user, configs, mocked):
+def test_an_image_url_answers_the_owners_token_only(user, other_user, configs, rsps):
     from generations.forms import GenerationForm
     from generations.services import generation_run
 
-    mocked.post(
-        generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5")
-    )
+    rsps.post(generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5"))
     form = GenerationForm(
         data={"configuration": str(configs["openai"].pk), "model": "gpt-image-1.5", "prompt": "a"},
         user=user,
