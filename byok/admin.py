@@ -172,6 +172,8 @@ class ApiConfigurationAdmin(admin.ModelAdmin):
         "is_valid",
         "last_validated_at",
         "last_used_at",
+        "monthly_budget_usd",
+        "budget_spent_usd",
         "created_at",
     ]
     list_filter = ["provider", "is_valid"]
@@ -188,6 +190,9 @@ class ApiConfigurationAdmin(admin.ModelAdmin):
         "is_valid",
         "last_validated_at",
         "last_used_at",
+        "monthly_budget_usd",
+        "budget_spent_usd",
+        "budget_period_end",
         "created_at",
         "updated_at",
     ]
