@@ -209,9 +209,7 @@ def test_a_burst_across_two_processes_never_passes_the_monthly_limit(catalogue, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_burst_across_two_processes_never_spends_past_a_keys_budget(
-    catalogue, two_apps, standin
-):
+def test_a_burst_across_two_processes_never_spends_past_a_keys_budget(catalogue, two_apps, standin):
     """50 generations at once, on two processes, against a key whose monthly budget fits 10:
     exactly 10 reach the provider, the 40 others are refused with the budget's sentence."""
     Provider.objects.update(api_base_url=standin.url)

@@ -254,6 +254,7 @@ def test_every_dashboard_page_fits_a_phone_screen(
             ("keys", "/dashboard/keys/"),
             ("generate", "/dashboard/generate/"),
             ("gallery", "/dashboard/gallery/"),
+            ("usage", "/dashboard/usage/"),
             ("billing", "/dashboard/billing/"),
             ("account", "/dashboard/account/"),
         ]:

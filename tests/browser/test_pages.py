@@ -5,6 +5,8 @@ sideways on a phone, tap targets are at least 44 px, and each is screenshotted
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
@@ -37,6 +39,7 @@ DASHBOARD_PAGES = [
     ("keys", "/dashboard/keys/"),
     ("key-edit", "/dashboard/keys/{key}/"),
     ("key-delete", "/dashboard/keys/{key}/delete/"),
+    ("usage", "/dashboard/usage/"),
     ("billing", "/dashboard/billing/"),
     ("account", "/dashboard/account/"),
     ("password-change", "/accounts/password/change/"),
@@ -75,6 +78,8 @@ def member_with_images(provider) -> tuple:
         run_generation(user, config, "REFUSE a forbidden thing", modelId="gpt-image-1-mini")
     except GenerationFailed:
         pass  # a failed generation belongs in the gallery too
+    # $0.02 spent: the usage page shows a budget nearly used up.
+    ApiConfiguration.objects.filter(pk=config.pk).update(monthly_budget_usd=Decimal("0.024"))
     return user, config, generations
 
 
