@@ -46,6 +46,7 @@ from byok.providers import errors as provider_errors
 from byok.providers import get_provider
 from byok.services import api_configuration_mark_invalid
 from generations import storage
+from generations.budget_alerts import budget_alerts_send
 from generations.budgets import BudgetHold, budgets_refund, budgets_reserve, budgets_settle
 from generations.models import ApiUsage, Image, ImageGeneration
 from generations.quota import Reservation, quota_refund, quota_reserve
@@ -277,6 +278,10 @@ def generation_run(
         message = _("Bambi could not save the images. Nothing was charged to your quota.")
         _fail(generation, reservation, holds, user, started, error=message)
         raise GenerationFailed(generation, message, 502) from None
+    try:
+        budget_alerts_send(holds=holds)
+    except Exception:  # an alert that cannot be sent never fails the generation it follows
+        logger.exception("Budget alerts after generation %s failed", generation.pk)
     # The caller answers with this generation as it is: model and provider are loaded already,
     # and the images are the rows just written, so reading it all back would be 2 queries more.
     generation.configuration = configuration

@@ -27,6 +27,7 @@ from generations.selectors import (
     latest_images,
 )
 from generations.services import generation_run
+from generations.spending import budgets_for
 from generations.studio import generate_context
 
 # Image URLs never change content (a new generation gets new ids), so browsers may keep them;
@@ -77,6 +78,11 @@ def dashboard(request):
         "active_nav": "overview",
         **plan_context(user),
         "configurations": configurations,
+        "budget_alerts": [
+            budget
+            for budget in budgets_for(user, configurations=configurations)
+            if budget.level != "ok"
+        ],
         "onboarding": onboarding if not all(done.values()) else [],
         "onboarding_done": sum(done.values()),
         "latest_tiles": rendered_generations(latest, user=user, kind="plain-tile"),

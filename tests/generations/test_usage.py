@@ -126,7 +126,7 @@ def test_the_page_lists_the_budgets_and_how_much_is_used(logged_in, user, spent)
         budget_period_end=user.reset_date,
     )
     page = logged_in.get("/dashboard/usage/").content.decode()
-    assert "$0.479 of $0.50 (95 %)" in page
+    assert "$0.479 of $0.50 (95%)" in page
     assert 'data-level="warn"' in page
 
 
