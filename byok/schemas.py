@@ -193,12 +193,12 @@ class ConfigurationOut(Schema):
     provider: ProviderRef
     key_hint: str = Field(description="e.g. `sk-…x7Qa`")
     is_valid: bool
-    monthly_budget_usd: Decimal | None = Field(
-        description="Monthly budget in US dollars; null = no budget."
-    )
     last_validated_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    monthly_budget_usd: Decimal | None = Field(
+        description="Monthly budget in US dollars; null = no budget."
+    )
 
 
 class KeyCheckOut(Schema):

@@ -39,7 +39,7 @@ from bambi.dates import add_months
 from bambi.errors import BambiError
 from bambi.ratelimit import generation_allowed
 from bambi.redaction import redact
-from byok.catalogue import estimate_cost
+from byok.catalogue import cost_from_usage, estimate_cost
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, ImageModel
 from byok.providers import errors as provider_errors
@@ -214,6 +214,8 @@ def generation_run(
     # raiFilteredReason, xAI's moderated slots) or just sends fewer. They are not charged.
     filtered = max(output.filtered, asked - len(stored), 0)
     cost = output.cost_usd
+    if cost is None:  # billed by tokens (gpt-image): priced from the usage the answer reports
+        cost = cost_from_usage(model.capabilities or {}, output.usage)
     if cost is None and cost_estimate is not None:
         # Priced on what came back, not on what was asked for.
         cost = cost_estimate / asked * len(stored)

@@ -64,7 +64,7 @@ def test_the_providers_list_shows_spend_this_month_in_the_same_queries_for_any_l
 ):
     openai, xai = catalogue["openai"], catalogue["xai"]
     few, _page = _queries(client, "/admin/byok/provider/")
-    for n in range(6):
+    for _n in range(6):
         user = make_user()
         _spend(user, openai, "0.1000")
         _spend(user, xai, "0.0200")

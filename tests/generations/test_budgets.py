@@ -296,3 +296,53 @@ def test_parallel_requests_never_spend_past_the_budget(catalogue, user, standin)
     assert sorted(statuses) == [201] * 3 + [403] * 9
     assert standin.count("xai.generate") == 3
     assert _spent(configuration) == Decimal("0.0600")
+
+
+@pytest.mark.django_db
+def test_a_model_priced_by_tokens_settles_to_the_usage_the_answer_reports(
+    logged_in, user, providers, mocked
+):
+    """An operator may give a gpt-image model `token_prices`: the budget then settles to the
+    token usage OpenAI reports (here 50 text tokens in, 4160 image tokens out)."""
+    model = image_model("openai", "gpt-image-1.5")
+    model.capabilities = {
+        **model.capabilities,
+        "token_prices": {"text_input": "5.00", "image_input": "8.00", "image_output": "32.00"},
+    }
+    model.save()
+    configuration = _key(user, providers["openai"], budget="1.00")
+    body = success_body("openai", "gpt-image-1.5")
+    body["usage"] = {
+        "input_tokens": 50,
+        "input_tokens_details": {"text_tokens": 50, "image_tokens": 0},
+        "output_tokens": 4160,
+        "total_tokens": 4210,
+    }
+    mocked.post(generate_url("openai", "gpt-image-1.5"), json=body)
+    response = logged_in.post(
+        "/api/generations/",
+        data=json.dumps(
+            {
+                "configId": str(configuration.pk),
+                "prompt": "A fox",
+                "parameters": {"modelId": str(model.pk), "quality": "high"},
+            }
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    # 50 × $5 + 4160 × $32 per million = $0.13337: reserved $0.133, settled to $0.1334.
+    assert _spent(configuration) == Decimal("0.1334")
+    assert ImageGeneration.objects.get(user=user).cost_estimate == Decimal("0.1334")
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [None, {}, {"output_tokens": "many"}, {"output_tokens": -1}, {"output_tokens": True}],
+)
+def test_a_usage_that_cannot_be_priced_falls_back_to_the_catalogue(usage):
+    from byok.catalogue import cost_from_usage
+
+    prices = {"text_input": "5", "image_input": "8", "image_output": "32"}
+    assert cost_from_usage({"token_prices": prices}, usage) is None
+    assert cost_from_usage({}, {"output_tokens": 10}) is None
