@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from byok.models import ApiConfiguration
-from tests.byok.conftest import new_key, store_configuration
+from tests.factories import make_configuration, new_key
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -36,7 +36,7 @@ def test_a_key_is_added_with_its_budget(logged_in, user, providers, provider_htt
     [("12.5", "12.5000"), (7, "7.0000"), (0.17, "0.1700"), ("0.0125", "0.0125"), ("0", "0.0000")],
 )
 def test_patch_sets_the_budget_alone(logged_in, user, providers, given, stored):
-    configuration = store_configuration(user, providers["xai"], name="Same")
+    configuration = make_configuration(user, providers["xai"], name="Same")
     response = send(logged_in, f"{LIST}{configuration.pk}/", {"monthlyBudgetUsd": given}, "patch")
     assert response.status_code == 200, response.content
     assert response.json()["data"]["monthly_budget_usd"] == stored
@@ -46,7 +46,7 @@ def test_patch_sets_the_budget_alone(logged_in, user, providers, given, stored):
 
 
 def test_patch_with_null_removes_the_budget(logged_in, user, providers):
-    configuration = store_configuration(user, providers["xai"])
+    configuration = make_configuration(user, providers["xai"])
     ApiConfiguration.objects.filter(pk=configuration.pk).update(monthly_budget_usd=Decimal("3"))
     response = send(logged_in, f"{LIST}{configuration.pk}/", {"monthlyBudgetUsd": None}, "patch")
     assert response.status_code == 200
@@ -55,7 +55,7 @@ def test_patch_with_null_removes_the_budget(logged_in, user, providers):
 
 
 def test_patch_without_the_budget_leaves_it(logged_in, user, providers):
-    configuration = store_configuration(user, providers["xai"])
+    configuration = make_configuration(user, providers["xai"])
     ApiConfiguration.objects.filter(pk=configuration.pk).update(monthly_budget_usd=Decimal("3"))
     response = send(logged_in, f"{LIST}{configuration.pk}/", {"name": "Renamed"}, "patch")
     assert response.status_code == 200
@@ -78,7 +78,7 @@ def test_patch_without_the_budget_leaves_it(logged_in, user, providers):
 def test_a_budget_that_is_not_an_amount_is_a_400_and_changes_nothing(
     logged_in, user, providers, given, sentence
 ):
-    configuration = store_configuration(user, providers["xai"])
+    configuration = make_configuration(user, providers["xai"])
     ApiConfiguration.objects.filter(pk=configuration.pk).update(monthly_budget_usd=Decimal("3"))
     response = send(
         logged_in,
@@ -94,7 +94,7 @@ def test_a_budget_that_is_not_an_amount_is_a_400_and_changes_nothing(
 
 
 def test_the_key_page_sets_and_removes_the_budget(logged_in, user, providers):
-    configuration = store_configuration(user, providers["xai"], name="Grok")
+    configuration = make_configuration(user, providers["xai"], name="Grok")
     url = f"/dashboard/keys/{configuration.pk}/budget/"
 
     response = logged_in.post(url, {"monthly_budget_usd": "12,50"})
@@ -113,7 +113,7 @@ def test_the_key_page_sets_and_removes_the_budget(logged_in, user, providers):
 
 
 def test_another_users_key_budget_is_a_404(logged_in, other_user, providers):
-    theirs = store_configuration(other_user, providers["xai"])
+    theirs = make_configuration(other_user, providers["xai"])
     response = logged_in.post(f"/dashboard/keys/{theirs.pk}/budget/", {"monthly_budget_usd": "1"})
     assert response.status_code == 404
     assert ApiConfiguration.objects.get(pk=theirs.pk).monthly_budget_usd is None

@@ -15,7 +15,8 @@ from accounts.models import User
 from byok.models import ApiConfiguration
 from generations.budget_alerts import budget_alerts_send
 from generations.budgets import budgets_reserve
-from tests.generations.conftest import generate_url, image_model, make_configuration, success_body
+from tests.factories import image_model, make_configuration
+from tests.recorded import generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -49,8 +50,8 @@ def _generate(client, configuration, capture, **headers):
 
 
 @pytest.fixture
-def grok(mocked, providers):
-    mocked.post(generate_url(*GROK), json=success_body(*GROK))
+def grok(rsps, providers):
+    rsps.post(generate_url(*GROK), json=success_body(*GROK))
     return providers["xai"]
 
 
@@ -80,7 +81,7 @@ def test_one_mail_at_80_and_one_at_100_percent_per_period(
     assert refused.status_code == 403
     assert len(mailoutbox) == 2
     # The key itself never appears in a mail.
-    assert configuration.clear_key_for_tests not in first.body + mailoutbox[1].body
+    assert configuration.clear_key not in first.body + mailoutbox[1].body
 
 
 def test_the_mail_is_in_the_users_language(

@@ -20,8 +20,8 @@ from byok.models import ApiConfiguration, Provider
 from generations.budgets import BudgetReached, budgets_refund, budgets_reserve, budgets_settle
 from generations.models import ImageGeneration
 from generations.quota import generations_sweep_pending
-from tests.generations.conftest import generate_url, image_model, make_configuration, success_body
-from tests.standin import StandIn
+from tests.factories import image_model, make_configuration
+from tests.recorded import generate_url, success_body
 
 pytestmark = pytest.mark.sqlite
 
@@ -64,40 +64,40 @@ def _generate(client: Client, configuration, prompt: str = "A fox", **parameters
     )
 
 
-def _xai_answers(mocked, *, ticks: int = 200_000_000, status: int = 200) -> None:
+def _xai_answers(rsps, *, ticks: int = 200_000_000, status: int = 200) -> None:
     if status != 200:
-        mocked.post(
+        rsps.post(
             generate_url(*GROK), status=status, json={"code": "Internal", "error": "It broke."}
         )
         return
     body = success_body(*GROK)
     body["usage"] = {"cost_in_usd_ticks": ticks}
-    mocked.post(generate_url(*GROK), json=body)
+    rsps.post(generate_url(*GROK), json=body)
 
 
-# --- through the JSON API, provider mocked at the HTTP layer --------------------------------------
+# --- through the JSON API, provider mocked at the HTTP layer -------------------------------------
 
 
 @pytest.mark.django_db
 def test_an_estimate_that_fits_exactly_goes_through_and_spends_the_budget(
-    logged_in, user, providers, mocked
+    logged_in, user, providers, rsps
 ):
     configuration = _key(user, providers["xai"], budget="0.10", spent="0.08")
-    _xai_answers(mocked)
+    _xai_answers(rsps)
 
     response = _generate(logged_in, configuration)
 
     assert response.status_code == 201, response.content
     assert _spent(configuration) == Decimal("0.1000")
-    assert len(mocked.calls) == 1
+    assert len(rsps.calls) == 1
 
 
 @pytest.mark.django_db
 def test_one_cent_over_is_refused_with_403_before_the_provider_and_nothing_is_taken(
-    logged_in, user, providers, mocked
+    logged_in, user, providers, rsps
 ):
     configuration = _key(user, providers["xai"], budget="0.10", spent="0.09")
-    _xai_answers(mocked)
+    _xai_answers(rsps)
     used_before = User.objects.get(pk=user.pk).usage_count
 
     response = _generate(logged_in, configuration)
@@ -107,7 +107,7 @@ def test_one_cent_over_is_refused_with_403_before_the_provider_and_nothing_is_ta
         "error": "This key's monthly budget of $0.10 is reached: $0.09 spent, this generation "
         "is estimated at $0.02. Raise it on the keys page."
     }
-    assert len(mocked.calls) == 0  # the provider was never asked
+    assert len(rsps.calls) == 0  # the provider was never asked
     assert _spent(configuration) == Decimal("0.0900")
     # Refused by the budget, so no quota slot was taken either, and no generation stored.
     assert User.objects.get(pk=user.pk).usage_count == used_before
@@ -115,7 +115,7 @@ def test_one_cent_over_is_refused_with_403_before_the_provider_and_nothing_is_ta
 
 
 @pytest.mark.django_db
-def test_the_refusal_is_in_the_users_language(logged_in, user, providers, mocked):
+def test_the_refusal_is_in_the_users_language(logged_in, user, providers, rsps):
     configuration = _key(user, providers["xai"], budget="5", spent="4.99")
     response = logged_in.post(
         "/api/generations/",
@@ -137,9 +137,9 @@ def test_the_refusal_is_in_the_users_language(logged_in, user, providers, mocked
 
 
 @pytest.mark.django_db
-def test_the_real_cost_replaces_the_estimate_after_the_call(logged_in, user, providers, mocked):
+def test_the_real_cost_replaces_the_estimate_after_the_call(logged_in, user, providers, rsps):
     configuration = _key(user, providers["xai"], budget="1.00", spent="0.50")
-    _xai_answers(mocked, ticks=150_000_000)  # xAI says it cost $0.015, not the $0.02 estimated
+    _xai_answers(rsps, ticks=150_000_000)  # xAI says it cost $0.015, not the $0.02 estimated
 
     assert _generate(logged_in, configuration).status_code == 201
 
@@ -149,43 +149,43 @@ def test_the_real_cost_replaces_the_estimate_after_the_call(logged_in, user, pro
 
 
 @pytest.mark.django_db
-def test_a_failed_call_gives_the_whole_reservation_back(logged_in, user, providers, mocked):
+def test_a_failed_call_gives_the_whole_reservation_back(logged_in, user, providers, rsps):
     configuration = _key(user, providers["xai"], budget="0.10", spent="0.08")
-    _xai_answers(mocked, status=500)
+    _xai_answers(rsps, status=500)
 
     assert _generate(logged_in, configuration).status_code == 502
 
     assert _spent(configuration) == Decimal("0.0800")
     # And the next one, which fits, still goes through.
-    mocked.reset()
-    _xai_answers(mocked)
+    rsps.reset()
+    _xai_answers(rsps)
     assert _generate(logged_in, configuration).status_code == 201
     assert _spent(configuration) == Decimal("0.1000")
 
 
 @pytest.mark.django_db
-def test_spending_is_counted_on_keys_without_a_budget(logged_in, user, providers, mocked):
+def test_spending_is_counted_on_keys_without_a_budget(logged_in, user, providers, rsps):
     configuration = _key(user, providers["xai"], budget=None)
-    _xai_answers(mocked)
+    _xai_answers(rsps)
     assert _generate(logged_in, configuration).status_code == 201
     assert _generate(logged_in, configuration).status_code == 201
     assert _spent(configuration) == Decimal("0.0400")
 
 
 @pytest.mark.django_db
-def test_a_budget_of_zero_lets_nothing_through(logged_in, user, providers, mocked):
+def test_a_budget_of_zero_lets_nothing_through(logged_in, user, providers, rsps):
     configuration = _key(user, providers["xai"], budget="0")
-    _xai_answers(mocked)
+    _xai_answers(rsps)
     response = _generate(logged_in, configuration)
     assert response.status_code == 403
     assert "$0.00" in response.json()["error"]
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
 
 
 @pytest.mark.django_db
-def test_the_budget_renews_with_the_users_usage_period(logged_in, user, providers, mocked):
+def test_the_budget_renews_with_the_users_usage_period(logged_in, user, providers, rsps):
     configuration = _key(user, providers["xai"], budget="0.10", spent="0.10")
-    _xai_answers(mocked)
+    _xai_answers(rsps)
     assert _generate(logged_in, configuration).status_code == 403
 
     # The user's period ends: the stored counter belongs to the period that just ended.
@@ -259,13 +259,8 @@ def test_the_sweep_gives_an_abandoned_generations_reservation_back(user, provide
 # --- concurrency, across real connections ---------------------------------------------------------
 
 
-@pytest.fixture
-def standin(settings):
-    with StandIn(latency=0.3, image_size=64) as server:
-        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
-        yield server
-
-
+@pytest.mark.slow
+@pytest.mark.standin(latency=0.3)  # the parallel requests overlap
 @pytest.mark.django_db(transaction=True)
 def test_parallel_requests_never_spend_past_the_budget(catalogue, user, standin):
     Provider.objects.filter(slug="xai").update(api_base_url=standin.url)
@@ -300,7 +295,7 @@ def test_parallel_requests_never_spend_past_the_budget(catalogue, user, standin)
 
 @pytest.mark.django_db
 def test_a_model_priced_by_tokens_settles_to_the_usage_the_answer_reports(
-    logged_in, user, providers, mocked
+    logged_in, user, providers, rsps
 ):
     """An operator may give a gpt-image model `token_prices`: the budget then settles to the
     token usage OpenAI reports (here 50 text tokens in, 4160 image tokens out)."""
@@ -318,7 +313,7 @@ def test_a_model_priced_by_tokens_settles_to_the_usage_the_answer_reports(
         "output_tokens": 4160,
         "total_tokens": 4210,
     }
-    mocked.post(generate_url("openai", "gpt-image-1.5"), json=body)
+    rsps.post(generate_url("openai", "gpt-image-1.5"), json=body)
     response = logged_in.post(
         "/api/generations/",
         data=json.dumps(

@@ -17,7 +17,7 @@ from accounts.models import User
 from byok.models import ApiConfiguration
 from generations.models import Image, ImageGeneration
 from generations.spending import usage_periods
-from tests.generations.conftest import image_model, make_configuration
+from tests.factories import image_model, make_configuration
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
