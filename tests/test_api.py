@@ -350,6 +350,8 @@ def test_rows_keep_their_fields_and_their_order(logged_in, configs):
         "config_count",
         "config_limit",
         "reset_date",
+        "token_count",
+        "token_limit",
         "spend",
         "budgets",
     ]
