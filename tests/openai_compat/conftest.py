@@ -1,24 +1,16 @@
 """Fixtures of the /v1/ tests: the real `openai` SDK against a live Bambi (pytest-django's
-live server: real HTTP, real PostgreSQL), Bambi against the provider stand-in (real HTTP, the
-providers' recorded wire formats). Nothing is mocked."""
+live server: real HTTP, real PostgreSQL), Bambi against the provider stand-in (`standin`,
+`providers_on_standin` of tests/conftest.py: real HTTP, the providers' recorded wire formats).
+Nothing is mocked."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import openai
 import pytest
 
-from byok.models import ApiConfiguration, Provider
-from tests.factories import make_token
-from tests.standin import StandIn
+from byok.models import ApiConfiguration
+from tests.factories import make_configuration, make_token
 
-# Keys the stand-in accepts (a key containing "bad" is refused).
-KEYS = {
-    "openai": "sk-proj-v1testGoodKey0123456789abcdefghij",
-    "google": "AIzaV1testGoodKey0123456789abcdefghijk",
-    "xai": "xai-v1testGoodKey0123456789abcdefghijklmnop",
-}
 # One model of each provider, as the catalogue names them (catalogue-decision.md).
 MODELS = {
     "openai": "gpt-image-1.5",
@@ -28,36 +20,12 @@ MODELS = {
 }
 
 
-@pytest.fixture(scope="session")
-def standin() -> Iterator[StandIn]:
-    with StandIn(latency=0.0, image_size=64) as server:
-        yield server
-
-
 @pytest.fixture
-def on_standin(catalogue, standin, settings) -> dict[str, Provider]:
-    """Every provider pointed at the stand-in, which Bambi may reach (it is on loopback)."""
-    settings.PROVIDER_PRIVATE_HOSTS = [standin.host_port]
-    Provider.objects.update(api_base_url=standin.url)
-    standin.reset()
-    return {p.slug: p for p in Provider.objects.all()}
-
-
-def store_key(user, provider: Provider, key: str | None = None, name: str | None = None):
-    configuration = ApiConfiguration(
-        user=user, provider=provider, name=name or f"{provider.name} key", is_valid=True
-    )
-    key = key or KEYS[provider.slug]
-    configuration.api_key = key
-    configuration.key_hint = f"{key[:3]}…{key[-4:]}"
-    configuration.save()
-    return configuration
-
-
-@pytest.fixture
-def keys(user, on_standin) -> dict[str, ApiConfiguration]:
-    """One valid stored key of each provider for `user`."""
-    return {slug: store_key(user, provider) for slug, provider in on_standin.items()}
+def keys(user, providers_on_standin) -> dict[str, ApiConfiguration]:
+    """One valid stored key of each provider for `user` (keys the stand-in accepts)."""
+    return {
+        slug: make_configuration(user, provider) for slug, provider in providers_on_standin.items()
+    }
 
 
 @pytest.fixture

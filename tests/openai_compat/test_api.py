@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from byok.models import ApiConfiguration
 from generations.models import ImageGeneration
-from tests.factories import make_token
-from tests.openai_compat.conftest import store_key
+from tests.factories import make_configuration, make_token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -153,13 +152,13 @@ def test_a_bad_token_is_a_401_on_every_v1_route(user, keys):
 
 
 def test_the_most_recently_validated_key_pays_unless_x_bambi_key_names_one(
-    v1, user, on_standin, standin
+    v1, user, providers_on_standin, standin
 ):
-    older = store_key(
-        user, on_standin["openai"], key="sk-proj-older-key-0123456789abcdef", name="A"
+    older = make_configuration(
+        user, providers_on_standin["openai"], key="sk-proj-older-key-0123456789abcdef", name="A"
     )
-    newer = store_key(
-        user, on_standin["openai"], key="sk-proj-newer-key-0123456789abcdef", name="B"
+    newer = make_configuration(
+        user, providers_on_standin["openai"], key="sk-proj-newer-key-0123456789abcdef", name="B"
     )
     now = timezone.now()
     ApiConfiguration.objects.filter(pk=older.pk).update(last_validated_at=now - timedelta(days=2))
@@ -178,9 +177,9 @@ def test_the_most_recently_validated_key_pays_unless_x_bambi_key_names_one(
 
 
 def test_x_bambi_key_must_be_a_usable_key_of_the_users_for_that_model(
-    v1, user, other_user, keys, on_standin, standin
+    v1, user, other_user, keys, providers_on_standin, standin
 ):
-    theirs = store_key(other_user, on_standin["openai"])
+    theirs = make_configuration(other_user, providers_on_standin["openai"])
     refused = {
         "someone else's": str(theirs.pk),
         "not an id": "first",
@@ -202,8 +201,8 @@ def test_x_bambi_key_must_be_a_usable_key_of_the_users_for_that_model(
     assert standin.count() == 0
 
 
-def test_a_model_without_a_valid_key_of_its_provider_is_not_found(v1, user, on_standin):
-    store_key(user, on_standin["openai"])
+def test_a_model_without_a_valid_key_of_its_provider_is_not_found(v1, user, providers_on_standin):
+    make_configuration(user, providers_on_standin["openai"])
     error = error_of(post(v1, {"model": "grok-imagine-image", "prompt": "a"}), 404)
     assert error["code"] == "model_not_found"
     assert "You have no valid xAI key" in error["message"]
@@ -283,8 +282,10 @@ def test_a_provider_timeout_is_a_504_never_retried(v1, keys, standin, settings):
     assert response["x-should-retry"] == "false"
 
 
-def test_an_invalid_provider_key_is_a_400_and_marks_the_key(v1, user, on_standin):
-    bad = store_key(user, on_standin["openai"], key="sk-proj-bad-key-0123456789abcdef")
+def test_an_invalid_provider_key_is_a_400_and_marks_the_key(v1, user, providers_on_standin):
+    bad = make_configuration(
+        user, providers_on_standin["openai"], key="sk-proj-bad-key-0123456789abcdef"
+    )
     error = error_of(post(v1, {"model": "gpt-image-1.5", "prompt": "a"}), 400)
     assert error["code"] == "provider_key_invalid"
     bad.refresh_from_db()

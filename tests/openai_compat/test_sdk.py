@@ -18,16 +18,16 @@ from PIL import Image as PILImage
 from accounts.models import User
 from byok.models import ImageModel
 from generations.models import ApiUsage, ImageGeneration
-from tests.factories import make_token, make_user
-from tests.openai_compat.conftest import MODELS, sdk_for, store_key
+from tests.factories import make_configuration, make_token, make_user
+from tests.openai_compat.conftest import MODELS, sdk_for
 from tokens.models import ApiToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_models_list_names_the_models_the_user_can_call_now(sdk, user, on_standin):
-    store_key(user, on_standin["openai"])
-    store_key(user, on_standin["google"])
+def test_models_list_names_the_models_the_user_can_call_now(sdk, user, providers_on_standin):
+    make_configuration(user, providers_on_standin["openai"])
+    make_configuration(user, providers_on_standin["google"])
 
     listed = {model.id: model for model in sdk.models.list()}
 
@@ -291,6 +291,6 @@ def test_a_provider_server_error_may_be_retried_and_is_never_charged(
     assert User.objects.get(pk=user.pk).usage_count == 0
 
 
-def test_a_free_user_without_keys_lists_no_models(live_server, on_standin):
+def test_a_free_user_without_keys_lists_no_models(live_server, providers_on_standin):
     lonely = make_user()
     assert list(sdk_for(live_server, make_token(lonely).secret).models.list()) == []

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests/generations/conftest.py are arguments here)
 """Personal API tokens through the JSON API: made and revoked from a session only, then used
 as `Authorization: Bearer bmb_…` on every other /api/ route, without CSRF."""
 
