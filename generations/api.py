@@ -172,5 +172,14 @@ def _spend(user) -> dict:
             }
             for item in spending.by_provider
         ],
-        "by_token": [],
+        "by_token": [
+            {
+                "id": item.token_id,
+                "name": item.label,
+                "generations": item.generations,
+                "images": item.images,
+                "spent_usd": item.spent,
+            }
+            for item in spending.by_token
+        ],
     }

@@ -90,7 +90,7 @@ def _mail(row: MonthlyBudget, level: int, period_end) -> None:
             if is_key
             else _("Your API token “%(name)s” has used 80%% of its monthly budget")
         ) % values
-    page = reverse("key_edit", args=[row.pk]) if is_key else reverse("usage")
+    page = reverse("key_edit", args=[row.pk]) if is_key else reverse("token_budget", args=[row.pk])
     body = render_to_string(
         "generations/email/budget_alert.txt",
         {

@@ -41,6 +41,7 @@ from billing.plans import Plan, PlanLimitReached, plan_for
 from byok.models import ApiConfiguration
 from generations.budgets import budgets_refund_reserved
 from generations.models import ImageGeneration
+from tokens.models import ApiToken
 
 logger = logging.getLogger(__name__)
 
@@ -332,12 +333,17 @@ def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
     for _batch in range(1000):  # bounded; each pass claims every row it read, or they left
         rows = list(
             stale.order_by("created_at").values_list(
-                "pk", "user_id", "created_at", "configuration_id", "cost_estimate"
+                "pk",
+                "user_id",
+                "created_at",
+                "configuration_id",
+                "api_token_id",
+                "cost_estimate",
             )[:200]
         )
         if not rows:
             break
-        for pk, user_id, created_at, configuration_id, reserved in rows:
+        for pk, user_id, created_at, configuration_id, token_id, reserved in rows:
             with transaction.atomic():
                 claimed = ImageGeneration.objects.filter(
                     pk=pk, status=ImageGeneration.Status.PENDING
@@ -352,7 +358,7 @@ def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
                     _budgets_refund_reserved_at(
                         user_id=user_id,
                         reserved_at=created_at,
-                        subjects=[(ApiConfiguration, configuration_id)],
+                        subjects=[(ApiConfiguration, configuration_id), (ApiToken, token_id)],
                         amount=reserved,
                     )
             swept += claimed

@@ -285,6 +285,14 @@ class SpendOut(Schema):
     spent_usd: Decimal
 
 
+class TokenSpendOut(Schema):
+    id: UUID = Field(description="The API token's id.")
+    name: str
+    generations: int = Field(ge=0)
+    images: int = Field(ge=0)
+    spent_usd: Decimal
+
+
 class ProviderSpendOut(Schema):
     slug: str
     name: str
@@ -299,7 +307,7 @@ class SpendingOut(Schema):
     total_usd: Decimal
     by_key: list[SpendOut]
     by_provider: list[ProviderSpendOut]
-    by_token: list[SpendOut] = Field(
+    by_token: list[TokenSpendOut] = Field(
         description="Per personal API token (generations made with one); empty when none was used."
     )
 

@@ -157,7 +157,10 @@ def generation_run(
         # PlanLimitReached / BudgetReached: the transaction undoes whatever was reserved.
         reservation = quota_reserve(user=user)
         holds = budgets_reserve(
-            subjects=[configuration], estimate=cost_estimate, period_end=reservation.reset_date
+            # Every budget that applies: the key's, and the API token's when one is used.
+            subjects=[configuration, api_token],
+            estimate=cost_estimate,
+            period_end=reservation.reset_date,
         )
     try:
         generation = ImageGeneration.objects.create(

@@ -23,6 +23,7 @@ from django.utils import timezone
 from bambi.dates import add_months, period_end
 from byok.models import ApiConfiguration
 from generations.models import ImageGeneration
+from tokens.models import ApiToken
 
 ZERO = Decimal("0.0000")
 MAX_PERIODS = 24  # how far back the month picker goes
@@ -74,6 +75,8 @@ class SpendLine:
     provider_slug: str = ""
     model: str = ""
     key_id: object = None
+    token_id: object = None
+    token_name: str = ""
     generations: int = 0
     images: int = 0
     spent: Decimal = ZERO
@@ -90,6 +93,7 @@ class Spending:
     lines: list[SpendLine]  # per key, provider and model
     by_key: list[SpendLine]
     by_provider: list[SpendLine]
+    by_token: list[SpendLine]
     per_day: list[tuple[date, Decimal]]
     total: SpendLine = field(default_factory=lambda: SpendLine(label=""))
 
@@ -104,14 +108,17 @@ def _completed(user, period: Period):
 
 
 def spending_for(user, period: Period, *, deleted_key_label: str = "") -> Spending:
-    """The period's spending, grouped three ways, and per day. Three queries, each one
-    aggregate over the user's generations of the period (the keyset index's range)."""
+    """The period's spending, grouped four ways (key, provider and model; key; provider; API
+    token), and per day. Three queries, each one aggregate over the user's generations of the
+    period (the keyset index's range)."""
     groups = (
         "configuration_id",
         "configuration__name",
         "provider__slug",
         "provider__name",
         "model__name",
+        "api_token_id",
+        "api_token__name",
     )
     rows = (
         _completed(user, period)
@@ -127,24 +134,46 @@ def spending_for(user, period: Period, *, deleted_key_label: str = "") -> Spendi
         .annotate(images=Count("images"))
         .order_by()
     }
-    lines = [
+    # One line per key, provider, model and token: merged below for each way of looking.
+    detailed = [
         SpendLine(
             label=row["configuration__name"] or deleted_key_label,
             provider=row["provider__name"] or "",
             provider_slug=row["provider__slug"] or "",
             model=row["model__name"] or "",
             key_id=row["configuration_id"],
+            token_id=row["api_token_id"],
+            token_name=row["api_token__name"] or "",
             generations=row["generations"],
             images=images.get(tuple(row[g] for g in groups), 0),
             spent=_money(row["spent"]),
         )
         for row in rows
     ]
-    lines.sort(key=lambda line: (-line.spent, line.label, line.provider, line.model))
-
+    merged: dict[tuple, SpendLine] = {}
     by_key: dict[object, SpendLine] = {}
     by_provider: dict[str, SpendLine] = {}
+    by_token: dict[object, SpendLine] = {}
     total = SpendLine(label="")
+    for line in detailed:
+        merged.setdefault(
+            (line.key_id, line.label, line.provider_slug, line.model),
+            SpendLine(
+                label=line.label,
+                provider=line.provider,
+                provider_slug=line.provider_slug,
+                model=line.model,
+                key_id=line.key_id,
+            ),
+        ).add(line)
+        if line.token_id is not None:
+            by_token.setdefault(
+                line.token_id,
+                SpendLine(label=line.token_name, token_id=line.token_id),
+            ).add(line)
+    lines = sorted(
+        merged.values(), key=lambda line: (-line.spent, line.label, line.provider, line.model)
+    )
     for line in lines:
         by_key.setdefault(line.key_id, SpendLine(label=line.label, key_id=line.key_id)).add(line)
         by_provider.setdefault(
@@ -169,6 +198,7 @@ def spending_for(user, period: Period, *, deleted_key_label: str = "") -> Spendi
         lines=lines,
         by_key=sorted(by_key.values(), key=lambda line: (-line.spent, line.label)),
         by_provider=sorted(by_provider.values(), key=lambda line: (-line.spent, line.label)),
+        by_token=sorted(by_token.values(), key=lambda line: (-line.spent, line.label)),
         per_day=[(day, days.get(day, ZERO)) for day in period.days()],
         total=total,
     )
@@ -201,13 +231,17 @@ class BudgetUse:
 
 
 def budgets_for(user, *, configurations: list | None = None) -> list[BudgetUse]:
-    """Every budget the user has set, with what the running period has used of it (the
-    budgets' own counters: reservations of calls in flight count too)."""
+    """Every budget the user has set (keys, then working API tokens), with what the running
+    period has used of it (the budgets' own counters: reservations of calls in flight count
+    too). `configurations`: the user's keys when the caller has them (a query spared)."""
     end = period_end(user.reset_date, timezone.now())
     if configurations is None:
         configurations = list(
             ApiConfiguration.objects.filter(user=user, monthly_budget_usd__isnull=False)
         )
+    tokens = ApiToken.objects.filter(
+        user=user, revoked_at__isnull=True, monthly_budget_usd__isnull=False
+    )
     return [
         BudgetUse(
             kind="key",
@@ -218,6 +252,15 @@ def budgets_for(user, *, configurations: list | None = None) -> list[BudgetUse]:
         )
         for c in configurations
         if c.monthly_budget_usd is not None
+    ] + [
+        BudgetUse(
+            kind="token",
+            id=t.pk,
+            name=t.name,
+            budget=t.monthly_budget_usd,
+            spent=t.spent_in(end),
+        )
+        for t in tokens
     ]
 
 

@@ -40,6 +40,7 @@ DASHBOARD_PAGES = [
     ("key-delete", "/dashboard/keys/{key}/delete/"),
     ("tokens", "/dashboard/tokens/"),
     ("token-revoke", "/dashboard/tokens/{token}/revoke/"),
+    ("token-budget", "/dashboard/tokens/{token}/budget/"),
     ("usage", "/dashboard/usage/"),
     ("billing", "/dashboard/billing/"),
     ("account", "/dashboard/account/"),
