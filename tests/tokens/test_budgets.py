@@ -15,7 +15,7 @@ from django.test import Client
 from byok.models import ApiConfiguration
 from generations.models import ImageGeneration
 from tests.factories import image_model, make_configuration, make_token, make_user
-from tests.openai_compat.conftest import sdk_for, store_key
+from tests.openai_compat.conftest import sdk_for
 from tests.recorded import generate_url, success_body
 from tokens.models import ApiToken
 
@@ -181,7 +181,7 @@ def test_usage_api_shows_spend_and_budget_per_token(user, providers, rsps):
 def test_v1_generation_past_the_tokens_budget_is_a_permission_denied_error(
     live_server, user, providers_on_standin, standin
 ):
-    store_key(user, providers_on_standin["openai"])
+    make_configuration(user, providers_on_standin["openai"])
     token = make_token(user, name="SDK", monthly_budget_usd=Decimal("0.05"))  # fits one
     sdk = sdk_for(live_server, token.secret, max_retries=0)
 
@@ -191,7 +191,8 @@ def test_v1_generation_past_the_tokens_budget_is_a_permission_denied_error(
         sdk.images.generate(model="gpt-image-1.5", prompt="a fawn", size="1024x1024")
 
     assert refused.value.code == "budget_reached"
-    assert refused.value.message == (
+    # The SDK puts "Error code: 403 - " before the server's sentence.
+    assert refused.value.message.endswith(
         "This token's monthly budget of $0.05 is reached: $0.034 spent, this generation is "
         "estimated at $0.034. Raise it on the tokens page."
     )
@@ -205,7 +206,7 @@ def test_v1_generation_past_the_tokens_budget_is_a_permission_denied_error(
 def test_v1_generation_past_the_keys_budget_is_refused_too(
     live_server, user, providers_on_standin, standin
 ):
-    key = store_key(user, providers_on_standin["openai"])
+    key = make_configuration(user, providers_on_standin["openai"])
     ApiConfiguration.objects.filter(pk=key.pk).update(monthly_budget_usd=Decimal("0.03"))
     token = make_token(user, name="SDK")
     sdk = sdk_for(live_server, token.secret, max_retries=0)
@@ -214,5 +215,5 @@ def test_v1_generation_past_the_keys_budget_is_refused_too(
         sdk.images.generate(model="gpt-image-1.5", prompt="a fawn")
 
     assert refused.value.code == "budget_reached"
-    assert refused.value.message.startswith("This key's monthly budget of $0.03 is reached")
+    assert "This key's monthly budget of $0.03 is reached: $0.00 spent" in refused.value.message
     assert standin.count("openai.generate") == 0
