@@ -145,7 +145,7 @@ def test_a_budget_refusal_on_the_form_points_to_the_budget_not_to_premium(
     page = response.content.decode()
     assert "This key&#x27;s monthly budget of $0.00 is reached" in page
     assert "Change the budget on the keys page" in page
-    assert "See the Premium plan" not in page
+    assert ">See the Premium plan</a>" not in page
     assert len(rsps.calls) == 0
 
 
