@@ -27,6 +27,7 @@ DASHBOARD_NAV: list[NavItem] = [
     NavItem("gallery", "gallery", _("Gallery")),
     NavItem("keys", "keys", _("Keys")),
     NavItem("tokens", "tokens", _("API tokens")),
+    NavItem("usage", "usage", _("Usage")),
     NavItem("billing", "billing", _("Billing")),
     NavItem("account", "account", _("Account")),
 ]

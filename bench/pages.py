@@ -8,7 +8,8 @@ total (nine other users with 10,000 each), plus a user with only 10. Then:
     10,000-row user: the overview, generate (with its latest results), the gallery's first
     page, a page in the middle of the gallery (`?before=<cursor>`: keyset, no OFFSET), the
     gallery searched (one word every prompt has, and one only one prompt has) and filtered,
-    keys, billing and /api/generations/;
+    keys, the usage page (every generation priced and in the running period: its worst
+    case), billing, /api/generations/ and /api/usage/;
   * the SQL query count of each page (CaptureQueriesContext, in-process) for the 10-row user
     and the 10,000-row user: it must not grow with rows.
 Target: p95 ≤ 30 ms per page.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from decimal import Decimal
 
 from _harness import Gunicorn, Stack, machine, make_configuration, make_user, pct, session_for
 
@@ -30,8 +32,10 @@ PAGES = [
     "/dashboard/gallery/?q=4242",
     "/dashboard/gallery/?status=completed&provider=openai&hide_failed=1",
     "/dashboard/keys/",
+    "/dashboard/usage/",
     "/dashboard/billing/",
     "/api/generations/",
+    "/api/usage/",
 ]
 TARGET_P95_MS = 30
 PER_USER = 10_000
@@ -57,6 +61,8 @@ def seed_generations(user, config, count: int, batch: int = 5_000, first: int = 
                 prompt=f"bench prompt {first + done + i}: a fawn in a misty forest, golden hour",
                 parameters={"size": "1024x1024", "count": 1, "quality": "auto"},
                 status=ImageGeneration.Status.COMPLETED,
+                # Priced, and all in the running period: the usage page's worst case.
+                cost_estimate=Decimal("0.0340"),
                 duration_ms=2100,
             )
             for i in range(n)

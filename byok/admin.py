@@ -72,6 +72,19 @@ class ImageModelForm(forms.ModelForm):
                         "or an object of such prices by quality."
                     )
                 )
+        tokens = caps.get("token_prices")
+        if tokens is not None and not (
+            isinstance(tokens, dict)
+            and set(tokens) == {"text_input", "image_input", "image_output"}
+            and all(_check_price(p) for p in tokens.values())
+        ):
+            problems.append(
+                _(
+                    "“token_prices” must be an object of prices in USD per million tokens as "
+                    'strings: {"text_input": "5.00", "image_input": "8.00", '
+                    '"image_output": "32.00"}.'
+                )
+            )
         if "defaults" in caps and not isinstance(caps["defaults"], dict):
             problems.append(_("“defaults” must be a JSON object."))
         if problems:
@@ -172,6 +185,8 @@ class ApiConfigurationAdmin(admin.ModelAdmin):
         "is_valid",
         "last_validated_at",
         "last_used_at",
+        "monthly_budget_usd",
+        "budget_spent_usd",
         "created_at",
     ]
     list_filter = ["provider", "is_valid"]
@@ -188,6 +203,9 @@ class ApiConfigurationAdmin(admin.ModelAdmin):
         "is_valid",
         "last_validated_at",
         "last_used_at",
+        "monthly_budget_usd",
+        "budget_spent_usd",
+        "budget_period_end",
         "created_at",
         "updated_at",
     ]

@@ -69,6 +69,7 @@ def configuration_create(request: HttpRequest, payload: ConfigurationCreate = Js
         provider=data["provider"],
         name=data["name"],
         api_key=data["api_key"],
+        monthly_budget_usd=data.get("monthly_budget_usd"),
         request=request,
     )
     return Status(201, {"data": configuration})
@@ -86,17 +87,21 @@ def configuration(request: HttpRequest, id: OwnConfiguration):
 @router.patch(
     "/api-configurations/{uuid:id}/",
     response={200: Data[ConfigurationOut], **errors(404, *PROVIDER_ERRORS)},
-    summary="Rename it and/or replace its key",
+    summary="Rename it, replace its key and/or set its monthly budget",
 )
 @sensitive_variables("payload", "data")
 def configuration_update(
     request: HttpRequest, id: OwnConfiguration, payload: ConfigurationUpdate = JsonBody(...)
 ):
-    data = cleaned(ApiConfigurationUpdateForm(payload.form_data()))
+    form = ApiConfigurationUpdateForm(payload.form_data())
+    data = cleaned(form)
     configuration = services.api_configuration_update(
         configuration=id,
         name=data.get("name") or None,
         api_key=data.get("api_key") or None,
+        monthly_budget_usd=(
+            data.get("monthly_budget_usd") if form.budget_given() else services.UNCHANGED
+        ),
         request=request,
     )
     return {"data": configuration}

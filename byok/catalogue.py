@@ -15,6 +15,11 @@ creates what is missing and never overwrites an operator's change.
   max_images       largest `count` in one request
   max_prompt_length  in characters
   price_per_image  USD as a string, or {quality: price} when the price depends on quality
+  token_prices     optional, USD per million tokens for models billed by tokens (gpt-image):
+                   {"text_input", "image_input", "image_output"} as strings; a generation's
+                   cost is then computed from the `usage` its answer reports. Not seeded:
+                   the per-image prices are OpenAI's own figures for these images, and they
+                   keep a budget's count exact (what is reserved is what is settled)
   defaults         {option: value} used when the request leaves an option out
 """
 
@@ -30,6 +35,32 @@ def price_per_image(capabilities: dict, quality: str | None) -> Decimal | None:
         return Decimal(str(price)) if price is not None else None
     except InvalidOperation:
         return None
+
+
+def cost_from_usage(capabilities: dict, usage: dict | None) -> Decimal | None:
+    """The cost of a call from the token `usage` its answer reported (gpt-image:
+    `input_tokens_details.text_tokens` / `image_tokens`, `output_tokens`), priced with the
+    model's `token_prices`; None when either is missing or malformed (the catalogue price
+    is used instead)."""
+    prices = capabilities.get("token_prices")
+    if not isinstance(prices, dict) or not isinstance(usage, dict):
+        return None
+    details = usage.get("input_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    counts = {
+        "text_input": details.get("text_tokens", usage.get("input_tokens", 0)),
+        "image_input": details.get("image_tokens", 0),
+        "image_output": usage.get("output_tokens"),
+    }
+    total = Decimal(0)
+    try:
+        for kind, tokens in counts.items():
+            if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
+                return None
+            total += Decimal(str(prices[kind])) * tokens
+    except (KeyError, InvalidOperation):
+        return None
+    return total / 1_000_000
 
 
 def estimate_cost(capabilities: dict, options: dict) -> Decimal | None:

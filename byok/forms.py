@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bambi.budgets import BudgetField
 from byok.selectors import active_providers
 
 # Real keys are 39 (Google) to ~200 (OpenAI project keys) characters; anything far longer is
@@ -92,21 +93,34 @@ class ApiConfigurationCreateForm(forms.Form):
         },
     )
     api_key = ApiKeyField()
+    monthly_budget_usd = BudgetField()
 
-    field_order = ["name", "provider", "api_key"]
+    field_order = ["name", "provider", "api_key", "monthly_budget_usd"]
 
 
 class ApiConfigurationUpdateForm(forms.Form):
-    """Rename and/or replace the key; at least one of the two (PATCH, and the dashboard's
-    rename and replace forms, which each send one)."""
+    """Rename, replace the key and/or set the monthly budget; at least one of them (PATCH,
+    and the dashboard's rename, replace and budget forms, which each send one). The budget is
+    changed only when `monthly_budget_usd` is in the data: empty there removes it."""
 
     name = NameField(required=False)
     api_key = ApiKeyField(required=False, label=_("New API key"))
+    monthly_budget_usd = BudgetField()
+
+    def budget_given(self) -> bool:
+        return "monthly_budget_usd" in self.fields and "monthly_budget_usd" in self.data
 
     def clean(self):
         data = super().clean()
-        if not self.errors and not data.get("name") and not data.get("api_key"):
-            raise forms.ValidationError(_("Send a new name, a new API key, or both."))
+        if (
+            not self.errors
+            and not data.get("name")
+            and not data.get("api_key")
+            and not self.budget_given()
+        ):
+            raise forms.ValidationError(
+                _("Send a new name, a new API key or a monthly budget (or several of them).")
+            )
         return data
 
 
@@ -115,6 +129,17 @@ class RenameForm(ApiConfigurationUpdateForm):
 
     name = NameField()
     api_key = None
+    monthly_budget_usd = None
+
+
+class BudgetForm(ApiConfigurationUpdateForm):
+    """The dashboard's budget form: the update form with the budget alone (empty removes it)."""
+
+    name = None
+    api_key = None
+
+    def budget_given(self) -> bool:
+        return True
 
 
 class ReplaceKeyForm(ApiConfigurationUpdateForm):
@@ -122,6 +147,7 @@ class ReplaceKeyForm(ApiConfigurationUpdateForm):
 
     name = None
     api_key = ApiKeyField(label=_("New API key"))
+    monthly_budget_usd = None
 
 
 class ApiKeyCheckForm(forms.Form):

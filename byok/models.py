@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from bambi.budgets import MonthlyBudget
 from byok.crypto import EncryptedSecretField
 
 
@@ -58,7 +59,7 @@ class ImageModel(models.Model):
         return f"{self.name} ({self.model_id})"
 
 
-class ApiConfiguration(models.Model):
+class ApiConfiguration(MonthlyBudget):
     """A stored key: a user's key for one provider. `api_key` (the secret itself) reads clear
     in memory and is stored encrypted.
 

@@ -9,19 +9,68 @@ snake_case; a stored key is described by its hint, never by the key itself.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.utils.translation import gettext
 from ninja import Schema
-from pydantic import Field, SecretStr, StrictStr, model_validator
+from pydantic import Field, SecretStr, StrictFloat, StrictInt, StrictStr, model_validator
 
-from bambi.schemas import RequestSchema, form_field
+from bambi.schemas import RequestSchema, documented_as, form_field, refuse
 from byok.forms import ApiConfigurationCreateForm, ApiConfigurationUpdateForm, ApiKeyCheckForm
 
 # --- requests ------------------------------------------------------------------------------------
 
+BUDGET_DOCUMENT = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*\$?\s*[0-9]+([.,][0-9]{1,4})?\s*$"},
+        {"type": "number", "minimum": 0, "maximum": 999999.9999},
+        {"type": "null"},
+    ],
+    "description": 'Monthly budget in US dollars (at most 4 decimal places), e.g. "5.00"; '
+    'null or "" = no budget. Generations whose estimated cost does not fit are refused '
+    "with a 403 before any provider call.",
+}
 
-class ConfigurationCreate(RequestSchema):
+
+def budget_field() -> Any:
+    """`monthlyBudgetUsd`: a decimal string or a JSON number; the form (bambi.budgets.
+    BudgetField) says what is wrong with it."""
+    return Field(
+        None,
+        alias="monthlyBudgetUsd",
+        json_schema_extra=documented_as(BUDGET_DOCUMENT, required=False),
+    )
+
+
+class BudgetRequest(RequestSchema):
+    """A request that may carry `monthlyBudgetUsd`: null (given) clears it, absent leaves it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _budget_is_an_amount(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            value = data.get("monthlyBudgetUsd")
+            if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+                raise refuse(
+                    gettext(
+                        "“monthlyBudgetUsd” must be an amount in US dollars, as a string or a "
+                        'number (e.g. "5.00"), or null for no budget.'
+                    )
+                )
+        return data
+
+    def form_data(self) -> dict:
+        data = super().form_data()
+        if "monthly_budget_usd" in self.model_fields_set:
+            value = getattr(self, "monthly_budget_usd", None)
+            # repr of a float is its shortest exact decimal (0.17, not 0.170000000000000012).
+            data["monthly_budget_usd"] = "" if value is None else str(value)
+        return data
+
+
+class ConfigurationCreate(BudgetRequest):
     """A new key to check with its provider and store."""
 
     name: StrictStr | None = form_field(ApiConfigurationCreateForm, "name", alias="name")
@@ -38,10 +87,12 @@ class ConfigurationCreate(RequestSchema):
         description="A provider key: printable ASCII, no spaces. Write-only.",
         writeOnly=True,
     )
+    monthly_budget_usd: StrictStr | StrictInt | StrictFloat | None = budget_field()
 
 
-class ConfigurationUpdate(RequestSchema):
-    """A new name, a new key, or both. A new key is checked with the provider first."""
+class ConfigurationUpdate(BudgetRequest):
+    """A new name, a new key, a monthly budget, or several. A new key is checked with the
+    provider first."""
 
     model_config = {"json_schema_extra": {"minProperties": 1}}
 
@@ -56,6 +107,7 @@ class ConfigurationUpdate(RequestSchema):
         description="A provider key: printable ASCII, no spaces. Write-only.",
         writeOnly=True,
     )
+    monthly_budget_usd: StrictStr | StrictInt | StrictFloat | None = budget_field()
 
 
 class KeyCheck(RequestSchema):
@@ -144,6 +196,9 @@ class ConfigurationOut(Schema):
     last_validated_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    monthly_budget_usd: Decimal | None = Field(
+        description="Monthly budget in US dollars; null = no budget."
+    )
 
 
 class KeyCheckOut(Schema):

@@ -9,6 +9,8 @@ stored is the ciphertext (see byok/crypto.py) and a short hint such as `sk-…Qa
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -70,9 +72,11 @@ def api_configuration_create(
     provider: Provider,
     name: str,
     api_key: str,
+    monthly_budget_usd: Decimal | None = None,
     request: HttpRequest | None = None,
 ) -> ApiConfiguration:
-    """Check `api_key` with the provider, then store it encrypted.
+    """Check `api_key` with the provider, then store it encrypted, with its monthly budget
+    (None: no budget).
 
     Raises PlanLimitReached when the plan allows no more keys (before asking the provider),
     RateLimitExceeded when the user or client checked too many keys lately (nor is the
@@ -96,6 +100,7 @@ def api_configuration_create(
             key_hint=key_hint(api_key),
             is_valid=True,
             last_validated_at=timezone.now(),
+            monthly_budget_usd=monthly_budget_usd,
         )
         configuration.api_key = api_key
         configuration.save()
@@ -170,16 +175,32 @@ def api_configuration_replace_key(
     return configuration
 
 
+def api_configuration_set_budget(
+    *, configuration: ApiConfiguration, monthly_budget_usd: Decimal | None
+) -> ApiConfiguration:
+    """Set (or with None remove) the key's monthly budget. What the key spent this period
+    stays counted: a budget lowered below it refuses the next generation."""
+    configuration.monthly_budget_usd = monthly_budget_usd
+    ApiConfiguration.objects.filter(pk=configuration.pk).update(
+        monthly_budget_usd=monthly_budget_usd, updated_at=timezone.now()
+    )
+    return configuration
+
+
+UNCHANGED: Any = object()
+
+
 @sensitive_variables("api_key")
 def api_configuration_update(
     *,
     configuration: ApiConfiguration,
     name: str | None = None,
     api_key: str | None = None,
+    monthly_budget_usd: Decimal | None = UNCHANGED,
     request: HttpRequest | None = None,
 ) -> ApiConfiguration:
-    """Rename and/or replace the key (PATCH). The key is checked first, so a refused key
-    leaves the name unchanged too."""
+    """Rename, replace the key and/or set the budget (PATCH). The key is checked first, so a
+    refused key leaves the name and the budget unchanged too."""
     if api_key:
         configuration = api_configuration_replace_key(
             configuration=configuration, api_key=api_key, request=request
@@ -187,6 +208,10 @@ def api_configuration_update(
     if name and name.strip() != configuration.name:
         configuration = api_configuration_rename(
             configuration=configuration, name=name, request=request
+        )
+    if monthly_budget_usd is not UNCHANGED:
+        configuration = api_configuration_set_budget(
+            configuration=configuration, monthly_budget_usd=monthly_budget_usd
         )
     return configuration
 

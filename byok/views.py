@@ -7,16 +7,25 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bambi.dates import period_end
 from bambi.errors import BambiError, with_error_headers
+from bambi.templatetags.bambi_format import usd
 from billing.plans import PlanLimitReached, plan_for
 from billing.services import billing_configured
 from byok import services
-from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm, selectable_providers
+from byok.forms import (
+    ApiConfigurationCreateForm,
+    BudgetForm,
+    RenameForm,
+    ReplaceKeyForm,
+    selectable_providers,
+)
 from byok.guidance import key_guides
 from byok.key_checks import KeyNotAccepted, revalidation_message
 from byok.selectors import api_configuration_get, api_configurations_for, key_invalid_reasons
@@ -42,8 +51,10 @@ def _keys_page(
     plan = plan_for(request.user)  # once per request: it is a subscription query
     configurations = list(api_configurations_for(user=request.user))
     reasons = key_invalid_reasons(user=request.user, configurations=configurations)
+    current_period = period_end(request.user.reset_date, timezone.now())
     for configuration in configurations:
         configuration.invalid_reason = reasons.get(str(configuration.pk))
+        configuration.budget_spent = configuration.spent_in(current_period)
     providers = providers if providers is not None else list(selectable_providers())
     return render(
         request,
@@ -97,6 +108,7 @@ def keys(request: HttpRequest) -> HttpResponse:
             provider=form.cleaned_data["provider"],
             name=form.cleaned_data["name"],
             api_key=form.cleaned_data["api_key"],
+            monthly_budget_usd=form.cleaned_data.get("monthly_budget_usd"),
             request=request,
         )
     except PlanLimitReached as exc:
@@ -116,7 +128,10 @@ def keys(request: HttpRequest) -> HttpResponse:
     return redirect("keys")
 
 
-def _edit_page(request, configuration, rename_form=None, replace_form=None, status=200):
+def _edit_page(
+    request, configuration, rename_form=None, replace_form=None, budget_form=None, status=200
+):
+    budget = configuration.monthly_budget_usd
     return render(
         request,
         "byok/key_edit.html",
@@ -125,9 +140,38 @@ def _edit_page(request, configuration, rename_form=None, replace_form=None, stat
             "configuration": configuration,
             "rename_form": rename_form or RenameForm(initial={"name": configuration.name}),
             "replace_form": replace_form or ReplaceKeyForm(),
+            "budget_form": budget_form
+            or BudgetForm(
+                initial={"monthly_budget_usd": "" if budget is None else budget.normalize()}
+            ),
+            "budget_spent": configuration.spent_in(
+                period_end(request.user.reset_date, timezone.now())
+            ),
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def key_budget(request: HttpRequest, pk) -> HttpResponse:
+    configuration = api_configuration_get(user=request.user, pk=pk)
+    form = BudgetForm(request.POST)
+    if not form.is_valid():
+        return _edit_page(request, configuration, budget_form=form, status=400)
+    budget = form.cleaned_data["monthly_budget_usd"]
+    services.api_configuration_set_budget(configuration=configuration, monthly_budget_usd=budget)
+    if budget is None:
+        messages.success(
+            request, _("“%(name)s” has no monthly budget now.") % {"name": configuration.name}
+        )
+    else:
+        messages.success(
+            request,
+            _("Monthly budget of “%(name)s” set to %(budget)s.")
+            % {"name": configuration.name, "budget": usd(budget)},
+        )
+    return redirect("keys")
 
 
 @login_required

@@ -27,6 +27,7 @@ from generations.schemas import (
 )
 from generations.selectors import generation_get, generations_for
 from generations.services import generation_run
+from generations.spending import budgets_for, spending_for, usage_periods
 from tokens.services import active_tokens
 
 router = Router(tags=["generations"])
@@ -126,5 +127,59 @@ def usage(request: HttpRequest):
             "reset_date": current.reset_date,
             "token_count": active_tokens(user=user).count(),
             "token_limit": plan.api_tokens,
+            "spend": _spend(user),
+            "budgets": [
+                {
+                    "kind": budget.kind,
+                    "id": budget.id,
+                    "name": budget.name,
+                    "monthly_budget_usd": budget.budget,
+                    "spent_usd": budget.spent,
+                    "percent": budget.percent,
+                    "level": budget.level,
+                }
+                for budget in budgets_for(user)
+            ],
         }
+    }
+
+
+def _spend(user) -> dict:
+    period = usage_periods(user)[0]
+    spending = spending_for(user, period, deleted_key_label=_("Deleted key"))
+
+    def line(item) -> dict:
+        return {
+            "id": item.key_id,
+            "name": item.label,
+            "generations": item.generations,
+            "images": item.images,
+            "spent_usd": item.spent,
+        }
+
+    return {
+        "period_start": period.start,
+        "period_end": period.end,
+        "total_usd": spending.total.spent,
+        "by_key": [line(item) for item in spending.by_key],
+        "by_provider": [
+            {
+                "slug": item.provider_slug,
+                "name": item.provider,
+                "generations": item.generations,
+                "images": item.images,
+                "spent_usd": item.spent,
+            }
+            for item in spending.by_provider
+        ],
+        "by_token": [
+            {
+                "id": item.token_id,
+                "name": item.label,
+                "generations": item.generations,
+                "images": item.images,
+                "spent_usd": item.spent,
+            }
+            for item in spending.by_token
+        ],
     }

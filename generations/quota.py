@@ -36,25 +36,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from bambi.dates import add_months
+from bambi.dates import add_months, next_reset_after
 from billing.plans import Plan, PlanLimitReached, plan_for
+from byok.models import ApiConfiguration
+from generations.budgets import budgets_refund_reserved
 from generations.models import ImageGeneration
+from tokens.models import ApiToken
 
 logger = logging.getLogger(__name__)
-
-
-def next_reset_after(reset_date: datetime, now: datetime) -> datetime:
-    """The first monthly anniversary of `reset_date` strictly after `now`.
-
-    Counted from the original date (not step by step), so a period anchored on the 31st comes
-    back to the 31st after a short month instead of drifting to the 28th.
-    """
-    months = 1
-    candidate = add_months(reset_date, months)
-    while candidate <= now:
-        months += 1
-        candidate = add_months(reset_date, months)
-    return candidate
 
 
 @dataclass(frozen=True)
@@ -278,6 +267,15 @@ def quota_refund_reserved_at(*, user_id, reserved_at: datetime) -> bool:
     )
 
 
+def _budgets_refund_reserved_at(*, user_id, reserved_at: datetime, subjects, amount) -> None:
+    """Give back the budget reservation of a generation abandoned while pending (its
+    `cost_estimate` is what was reserved), in the period it was reserved in only."""
+    reset_date = User.objects.filter(pk=user_id).values_list("reset_date", flat=True).first()
+    if reset_date is None or reserved_at <= add_months(reset_date, -1):
+        return
+    budgets_refund_reserved(subjects=subjects, amount=amount, period_end=reset_date)
+
+
 def usage_reset_expired(*, now: datetime | None = None) -> int:
     """Start a new period for every user whose period has ended; returns how many.
 
@@ -333,10 +331,19 @@ def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
     # Stored in the language active now (the user's own when their request sweeps).
     message = str(ABANDONED_MESSAGE)
     for _batch in range(1000):  # bounded; each pass claims every row it read, or they left
-        rows = list(stale.order_by("created_at").values_list("pk", "user_id", "created_at")[:200])
+        rows = list(
+            stale.order_by("created_at").values_list(
+                "pk",
+                "user_id",
+                "created_at",
+                "configuration_id",
+                "api_token_id",
+                "cost_estimate",
+            )[:200]
+        )
         if not rows:
             break
-        for pk, user_id, created_at in rows:
+        for pk, user_id, created_at, configuration_id, token_id, reserved in rows:
             with transaction.atomic():
                 claimed = ImageGeneration.objects.filter(
                     pk=pk, status=ImageGeneration.Status.PENDING
@@ -348,6 +355,12 @@ def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
                 )
                 if claimed:
                     quota_refund_reserved_at(user_id=user_id, reserved_at=created_at)
+                    _budgets_refund_reserved_at(
+                        user_id=user_id,
+                        reserved_at=created_at,
+                        subjects=[(ApiConfiguration, configuration_id), (ApiToken, token_id)],
+                        amount=reserved,
+                    )
             swept += claimed
     if swept:
         logger.warning("Swept %d generation(s) abandoned while pending", swept)

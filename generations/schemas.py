@@ -8,6 +8,7 @@ generate page uses too (generations/forms.py). Rows are snake_case.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -276,6 +277,53 @@ class GenerationPage(Schema):
     pagination: Pagination
 
 
+class SpendOut(Schema):
+    id: UUID | None = Field(description="The key's id; null for a key since deleted.")
+    name: str
+    generations: int = Field(ge=0)
+    images: int = Field(ge=0)
+    spent_usd: Decimal
+
+
+class TokenSpendOut(Schema):
+    id: UUID = Field(description="The API token's id.")
+    name: str
+    generations: int = Field(ge=0)
+    images: int = Field(ge=0)
+    spent_usd: Decimal
+
+
+class ProviderSpendOut(Schema):
+    slug: str
+    name: str
+    generations: int = Field(ge=0)
+    images: int = Field(ge=0)
+    spent_usd: Decimal
+
+
+class SpendingOut(Schema):
+    period_start: datetime
+    period_end: datetime
+    total_usd: Decimal
+    by_key: list[SpendOut]
+    by_provider: list[ProviderSpendOut]
+    by_token: list[TokenSpendOut] = Field(
+        description="Per personal API token (generations made with one); empty when none was used."
+    )
+
+
+class BudgetOut(Schema):
+    kind: str = Field(json_schema_extra={"enum": ["key", "token"]})
+    id: UUID
+    name: str
+    monthly_budget_usd: Decimal
+    spent_usd: Decimal = Field(
+        description="Spent this period, reservations of generations in flight included."
+    )
+    percent: int = Field(ge=0, le=100)
+    level: str = Field(json_schema_extra={"enum": ["ok", "warn", "full"]})
+
+
 class UsageOut(Schema):
     plan: str = Field(json_schema_extra={"enum": ["free", "premium"]})
     plan_name: str
@@ -287,3 +335,10 @@ class UsageOut(Schema):
     reset_date: datetime = Field(description="When the monthly count starts again.")
     token_count: int = Field(ge=0, description="Personal API tokens that work now.")
     token_limit: int = Field(ge=0, description="Working API tokens the plan allows.")
+    spend: SpendingOut = Field(
+        description="What was spent this period (completed generations, real costs where "
+        "the provider states them, catalogue prices otherwise), in US dollars."
+    )
+    budgets: list[BudgetOut] = Field(
+        description="Every monthly budget set, and how much of it this period used."
+    )

@@ -8,14 +8,17 @@ sweep of abandoned generations), storage.py (files, thumbnails), deletion.py, ex
 Its steps, and why they are not one big transaction:
 
 1. check the per-minute rate limit (nothing is written when refused);
-2. reserve one quota slot: one conditional UPDATE, committed at once (generations.quota);
+2. reserve one quota slot (generations.quota) and the estimated cost against the key's monthly
+   budget (generations.budgets): one conditional UPDATE each, in one short transaction
+   committed at once, so a refusal by either leaves nothing reserved;
 3. write the generation row as `pending` (committed, so the gallery shows it during the call);
 4. decrypt the key and call the provider, outside any transaction: the call can take a minute
    and must not hold a row lock or a connection in a transaction meanwhile;
 5. write the files (decoded and checked first), then the rows in one atomic block; if that
    block fails the files are deleted again, so no file exists without its row;
 6. on any failure: the generation becomes `failed` with the provider's own message, the slot
-   is refunded, and the key is marked invalid when the provider said the key is bad.
+   and the budget reservation are refunded, and the key is marked invalid when the provider
+   said the key is bad. On success the budget is settled to the real cost in step 5's block.
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ from bambi.dates import add_months
 from bambi.errors import BambiError
 from bambi.ratelimit import generation_allowed
 from bambi.redaction import redact
-from byok.catalogue import estimate_cost
+from byok.catalogue import cost_from_usage, estimate_cost
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, ImageModel
 from byok.providers import errors as provider_errors
 from byok.providers import get_provider
 from byok.services import api_configuration_mark_invalid
 from generations import storage
+from generations.budget_alerts import budget_alerts_send
+from generations.budgets import BudgetHold, budgets_refund, budgets_reserve, budgets_settle
 from generations.models import ApiUsage, Image, ImageGeneration
 from generations.quota import Reservation, quota_refund, quota_reserve
 from tokens.models import ApiToken
@@ -148,7 +153,15 @@ def generation_run(
 
     api_token_check_model(token=api_token, model=model)  # TokenNotAllowed: 403, nothing done
     generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
-    reservation = quota_reserve(user=user)
+    with transaction.atomic():
+        # PlanLimitReached / BudgetReached: the transaction undoes whatever was reserved.
+        reservation = quota_reserve(user=user)
+        holds = budgets_reserve(
+            # Every budget that applies: the key's, and the API token's when one is used.
+            subjects=[configuration, api_token],
+            estimate=cost_estimate,
+            period_end=reservation.reset_date,
+        )
     try:
         generation = ImageGeneration.objects.create(
             user=user,
@@ -163,7 +176,9 @@ def generation_run(
             cost_estimate=cost_estimate,
         )
     except BaseException:
-        quota_refund(reservation=reservation, user=user)
+        with transaction.atomic():
+            quota_refund(reservation=reservation, user=user)
+            budgets_refund(holds=holds)
         raise
 
     started = time.monotonic()
@@ -185,13 +200,13 @@ def generation_run(
         logger.error("Key of configuration %s cannot be decrypted", configuration.pk)
         message = _("Bambi could not read this stored key. Enter it again on the Keys page.")
         _mark_invalid(configuration, "stored key cannot be decrypted")
-        _fail(generation, reservation, user, started, error=message)
+        _fail(generation, reservation, holds, user, started, error=message)
         raise GenerationFailed(generation, message, 400) from None
     except provider_errors.ProviderError as exc:
         exc.scrub(key)
         if isinstance(exc, provider_errors.InvalidKey):
             _mark_invalid(configuration, exc.message)
-        _fail(generation, reservation, user, started, error=exc.message)
+        _fail(generation, reservation, holds, user, started, error=exc.message)
         raise GenerationFailed(
             generation, failure_sentence(exc), exc.http_status, cause=exc
         ) from None
@@ -201,19 +216,19 @@ def generation_run(
             "The provider sent an image of %(width)s×%(height)s pixels, more than Bambi keeps "
             "(%(limit)s megapixels). Nothing was charged to your quota."
         ) % {"width": exc.width, "height": exc.height, "limit": exc.limit_megapixels}
-        _fail(generation, reservation, user, started, error=said)
+        _fail(generation, reservation, holds, user, started, error=said)
         raise GenerationFailed(generation, said, 502) from None
     except storage.UnreadableImage as exc:
         logger.warning("Provider %s sent an unreadable image: %s", provider.slug, exc)
         said = _("The provider sent an image Bambi could not read.")
-        _fail(generation, reservation, user, started, error=said)
+        _fail(generation, reservation, holds, user, started, error=said)
         raise GenerationFailed(generation, said, 502) from None
     except Exception:
         # Anything unexpected from an adapter (a bug, an odd answer) is the provider call
         # failing, not a 500 for the user; the traceback goes to the log (keys redacted).
         logger.exception("Generation %s failed unexpectedly", generation.pk)
         said = _("The provider sent an answer Bambi could not use.")
-        _fail(generation, reservation, user, started, error=said)
+        _fail(generation, reservation, holds, user, started, error=said)
         raise GenerationFailed(generation, said, 502) from None
     finally:
         key = None  # the clear key goes out of scope with this call
@@ -224,6 +239,8 @@ def generation_run(
     # raiFilteredReason, xAI's moderated slots) or just sends fewer. They are not charged.
     filtered = max(output.filtered, asked - len(stored), 0)
     cost = output.cost_usd
+    if cost is None:  # billed by tokens (gpt-image): priced from the usage the answer reports
+        cost = cost_from_usage(model.capabilities or {}, output.usage)
     if cost is None and cost_estimate is not None:
         # Priced on what came back, not on what was asked for.
         cost = cost_estimate / asked * len(stored)
@@ -271,6 +288,7 @@ def generation_run(
                 period_start=_period_start(reservation),
                 period_end=reservation.reset_date,
             )
+            budgets_settle(holds=holds, cost=_money(cost))
             now = timezone.now()
             last_used = configuration.last_used_at
             # "Last used" is shown to the minute: a key used again within the minute keeps
@@ -285,8 +303,12 @@ def generation_run(
         )
         logger.exception("Could not record generation %s", generation.pk)
         message = _("Bambi could not save the images. Nothing was charged to your quota.")
-        _fail(generation, reservation, user, started, error=message)
+        _fail(generation, reservation, holds, user, started, error=message)
         raise GenerationFailed(generation, message, 502) from None
+    try:
+        budget_alerts_send(holds=holds)
+    except Exception:  # an alert that cannot be sent never fails the generation it follows
+        logger.exception("Budget alerts after generation %s failed", generation.pk)
     # The caller answers with this generation as it is: model and provider are loaded already,
     # and the images are the rows just written, so reading it all back would be 2 queries more.
     generation.configuration = configuration
@@ -317,8 +339,17 @@ def _release_connection() -> None:
         connection.close()
 
 
-def _fail(generation, reservation: Reservation, user, started: float, *, error: str) -> None:
-    """Mark the generation failed and give its slot back, both or neither, and only if it is
+def _fail(
+    generation,
+    reservation: Reservation,
+    holds: list[BudgetHold],
+    user,
+    started: float,
+    *,
+    error: str,
+) -> None:
+    """Mark the generation failed and give its slot and its budget reservations back, all or
+    none, and only if it is
     still pending: if the sweep (quota.generations_sweep_pending) took it meanwhile, it has
     refunded the slot already and a second refund would hand out a free generation."""
     generation.status = ImageGeneration.Status.FAILED
@@ -338,6 +369,7 @@ def _fail(generation, reservation: Reservation, user, started: float, *, error: 
         )
         if claimed:
             quota_refund(reservation=reservation, user=user)
+            budgets_refund(holds=holds)
 
 
 def _mark_invalid(configuration: ApiConfiguration, reason: str) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generations import gallery, views
+from generations import gallery, usage, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
@@ -10,5 +10,7 @@ urlpatterns = [
     path("dashboard/gallery/delete/", gallery.gallery_delete, name="gallery_delete"),
     path("dashboard/images/<uuid:pk>/", views.image_file, name="image_file"),
     path("dashboard/images/<uuid:pk>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
+    path("dashboard/usage/", usage.usage, name="usage"),
+    path("dashboard/usage/export.csv", usage.usage_export, name="usage_export"),
     path("dashboard/account/export/", views.export, name="data_export"),
 ]

@@ -17,6 +17,7 @@ from bambi.errors import BambiError, with_error_headers
 from billing.plans import PlanLimitReached, plan_for
 from byok.selectors import api_configurations_for, key_invalid_reasons
 from generations import storage
+from generations.budgets import BudgetReached
 from generations.cards import FORM_OPTION_FIELDS, rendered_generations, with_card_data
 from generations.export import user_data_export
 from generations.forms import GenerationForm
@@ -27,6 +28,7 @@ from generations.selectors import (
     latest_images,
 )
 from generations.services import generation_run
+from generations.spending import budgets_for
 from generations.studio import generate_context
 from tokens.auth import token_or_login_required
 
@@ -78,6 +80,11 @@ def dashboard(request):
         "active_nav": "overview",
         **plan_context(user),
         "configurations": configurations,
+        "budget_alerts": [
+            budget
+            for budget in budgets_for(user, configurations=configurations)
+            if budget.level != "ok"
+        ],
         "onboarding": onboarding if not all(done.values()) else [],
         "onboarding_done": sum(done.values()),
         "latest_tiles": rendered_generations(latest, user=user, kind="plain-tile"),
@@ -114,7 +121,9 @@ def generate(request: HttpRequest) -> HttpResponse:
     context["failure"] = error and {
         "message": error.message,
         "generation": getattr(error, "generation", None),  # GenerationFailed: its row
-        "plan_limit": isinstance(error, PlanLimitReached),
+        # A budget is the user's own limit: the way out is the budget, not Premium.
+        "budget": isinstance(error, BudgetReached),
+        "plan_limit": isinstance(error, PlanLimitReached) and not isinstance(error, BudgetReached),
     }
     status = error.http_status if error else 400
     response = render(request, "generations/generate.html", context, status=status)

@@ -46,8 +46,9 @@ from tokens.services import api_token_check_model
 ERROR_DESCRIPTIONS = {
     400: "Bad input; `param` names the field. Nothing was made or charged.",
     401: "No API token, or one that is unknown, expired or revoked (`code`: invalid_api_key).",
-    403: "The plan's monthly limit is reached (`code`: plan_limit_reached), or the token may "
-    "not use this model (`model_not_allowed`).",
+    403: "The plan's monthly limit is reached (`code`: plan_limit_reached), the estimated cost "
+    "does not fit the key's or the token's monthly budget (`budget_reached`; nothing reached "
+    "the provider), or the token may not use this model (`model_not_allowed`).",
     404: "The model does not exist, or the user has no valid key of its provider "
     "(`code`: model_not_found).",
     405: "This method is not allowed here (see the Allow header).",

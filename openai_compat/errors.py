@@ -29,6 +29,7 @@ from bambi.errors import BambiError
 from bambi.ratelimit import RateLimitExceeded
 from billing.plans import PlanLimitReached
 from byok.providers import errors as provider_errors
+from generations.budgets import BudgetReached
 from generations.services import GenerationFailed
 from tokens.services import TokenNotAllowed, TokenRefused
 
@@ -88,6 +89,8 @@ def answer_for(exc: BambiError) -> HttpResponse:
         return error_answer(
             exc.message, 403, type="permission_error", param="model", code="model_not_allowed"
         )
+    if isinstance(exc, BudgetReached):  # a PlanLimitReached, with a code of its own
+        return error_answer(exc.message, 403, type="insufficient_quota", code="budget_reached")
     if isinstance(exc, PlanLimitReached):
         return error_answer(exc.message, 403, type="insufficient_quota", code="plan_limit_reached")
     if isinstance(exc, RateLimitExceeded):

@@ -337,6 +337,7 @@ def test_rows_keep_their_fields_and_their_order(logged_in, configs):
         "last_validated_at",
         "created_at",
         "updated_at",
+        "monthly_budget_usd",
     ]
     assert b'"key_hint": "sk-\\u2026' in answer.content  # ASCII-escaped, as JsonResponse wrote
     usage = logged_in.get("/api/usage/").json()["data"]
@@ -351,6 +352,8 @@ def test_rows_keep_their_fields_and_their_order(logged_in, configs):
         "reset_date",
         "token_count",
         "token_limit",
+        "spend",
+        "budgets",
     ]
     provider = logged_in.get("/api/providers/").json()["data"][0]
     assert list(provider) == ["id", "name", "slug", "description", "website_url", "models"]

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -192,6 +193,59 @@ def test_a_burst_across_two_processes_never_passes_the_monthly_limit(catalogue, 
     assert images[0].thumbnail_path
     assert on_disk == {images[0].storage_path}  # the file is there, and nothing else: no orphan
     assert (media / images[0].storage_path).stat().st_size == images[0].bytes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_across_two_processes_never_spends_past_a_keys_budget(catalogue, two_apps, standin):
+    """50 generations at once, on two processes, against a key whose monthly budget fits 10:
+    exactly 10 reach the provider, the 40 others are refused with the budget's sentence."""
+    Provider.objects.update(api_base_url=standin.url)
+    user = make_user()
+    config = make_configuration(
+        user,
+        catalogue["xai"],
+        name="budgeted",
+        key="xai-burst-good-key",
+        monthly_budget_usd=Decimal("0.20"),  # grok-imagine-image: $0.02 an image
+    )
+    model = ImageModel.objects.get(provider=catalogue["xai"], model_id="grok-imagine-image")
+    cookies, headers = _session_cookies(user)
+    body = {
+        "configId": str(config.pk),
+        "prompt": "a fawn in the snow",
+        "parameters": {"modelId": str(model.pk)},
+    }
+    burst = 50
+    start = threading.Barrier(burst)
+
+    def fire(i: int) -> requests.Response:
+        start.wait(timeout=30)
+        return requests.post(
+            f"{two_apps[i % 2]}/api/generations/",
+            json=body,
+            cookies=cookies,
+            headers=headers,
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(burst) as pool:
+        answers = list(pool.map(fire, range(burst)))
+
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(201) == 10, statuses
+    assert statuses.count(403) == burst - 10
+    refusals = {answer.json()["error"] for answer in answers if answer.status_code == 403}
+    assert refusals == {
+        "This key's monthly budget of $0.20 is reached: $0.20 spent, this generation is "
+        "estimated at $0.02. Raise it on the keys page."
+    }
+    assert standin.count("xai.generate") == 10
+    config.refresh_from_db()
+    assert config.budget_spent_usd == Decimal("0.2000")
+    # Refused by the budget, so the quota was not charged for them either.
+    assert User.objects.get(pk=user.pk).usage_count == 10
+    assert ImageGeneration.objects.filter(user=user, status="completed").count() == 10
+    assert not ImageGeneration.objects.filter(user=user).exclude(status="completed").exists()
 
 
 # --- the shared cache: Redis ---------------------------------------------------------------------

@@ -22,6 +22,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "monthly_budget_usd",
+        "budget_spent_usd",
     ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["user__email", "name", "prefix"]
@@ -36,6 +38,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "monthly_budget_usd",
+        "budget_spent_usd",
+        "budget_period_end",
     ]
     readonly_fields = fields
     actions = ["revoke"]

@@ -12,10 +12,10 @@ from ninja import Router, Status
 from bambi.api import SessionAuth
 from bambi.schemas import Data, JsonBody, Success, cleaned, errors, owned
 from tokens.auth import NoTokens
-from tokens.forms import ApiTokenForm
-from tokens.schemas import TokenCreate, TokenCreatedOut, TokenOut, created_row
+from tokens.forms import ApiTokenForm, TokenBudgetForm
+from tokens.schemas import TokenBudget, TokenCreate, TokenCreatedOut, TokenOut, created_row
 from tokens.selectors import api_token_get, api_tokens_for
-from tokens.services import api_token_create, api_token_revoke
+from tokens.services import api_token_create, api_token_revoke, api_token_set_budget
 
 router = Router(tags=["tokens"], auth=[NoTokens(), SessionAuth()])
 
@@ -45,9 +45,25 @@ def token_create(request: HttpRequest, payload: TokenCreate = JsonBody(...)):
         name=data["name"],
         expires_at=data["expires_at"],
         allowed_models=data["allowed_models"],
+        monthly_budget_usd=data.get("monthly_budget_usd"),
         request=request,
     )
     return Status(201, {"data": created_row(created)})
+
+
+@router.patch(
+    "/tokens/{uuid:id}/",
+    response={200: Data[TokenOut], **errors(403, 404)},
+    summary="Set or remove its monthly budget",
+)
+def token_budget(request: HttpRequest, id: OwnToken, payload: TokenBudget = JsonBody(...)):
+    """`monthlyBudgetUsd`: US dollars (at most 4 decimal places), or null for no budget.
+    Generations made with the token whose estimated cost does not fit are refused (403)
+    before any provider call."""
+    data = cleaned(TokenBudgetForm(payload.form_data()))
+    return {
+        "data": api_token_set_budget(token=id, monthly_budget_usd=data.get("monthly_budget_usd"))
+    }
 
 
 @router.delete(

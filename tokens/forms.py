@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bambi.budgets import BudgetField
 from byok.selectors import active_image_models, image_models_named
 from tokens.models import model_ref
 
@@ -89,6 +90,12 @@ class ApiTokenForm(forms.Form):
         label=_("Allowed models"),
         help_text=_("Optional. Leave all unticked to allow every model."),
     )
+    monthly_budget_usd = BudgetField(
+        help_text=_(
+            "Optional. Generations with this token that would go past it in a month are "
+            "refused before the provider is called."
+        )
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,3 +108,21 @@ class ApiTokenForm(forms.Form):
                 _("The expiry must be in the future."), code="expiry_in_past"
             )
         return expires_at
+
+
+class TokenBudgetForm(forms.Form):
+    """A token's monthly budget alone (PATCH /api/tokens/<id>/ and the token's budget page):
+    empty removes it."""
+
+    monthly_budget_usd = BudgetField(
+        help_text=_(
+            "Generations with this token that would go past it in a month are refused before "
+            "the provider is called. Leave empty for no budget."
+        )
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "monthly_budget_usd" not in self.data and not self.errors:
+            raise forms.ValidationError(_("Send a monthly budget (monthlyBudgetUsd)."))
+        return data

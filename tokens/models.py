@@ -24,10 +24,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bambi.budgets import MonthlyBudget
+
 SECRET_PREFIX = "bmb_"
 
 
-class ApiToken(models.Model):
+class ApiToken(MonthlyBudget):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"

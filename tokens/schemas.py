@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
-from bambi.schemas import RequestSchema, documented_as, form_field
+from bambi.schemas import documented_as, form_field
+from byok.schemas import BudgetRequest, budget_field
 from tokens.forms import ApiTokenForm
 
 
-class TokenCreate(RequestSchema):
+class TokenCreate(BudgetRequest):
     name: StrictStr | None = form_field(ApiTokenForm, "name", alias="name")
     expires_at: StrictStr | None = Field(
         None,
@@ -42,6 +44,13 @@ class TokenCreate(RequestSchema):
             required=False,
         ),
     )
+    monthly_budget_usd: StrictStr | StrictInt | StrictFloat | None = budget_field()
+
+
+class TokenBudget(BudgetRequest):
+    """The token's monthly budget alone; null removes it."""
+
+    monthly_budget_usd: StrictStr | StrictInt | StrictFloat | None = budget_field()
 
 
 class TokenOut(Schema):
@@ -57,6 +66,9 @@ class TokenOut(Schema):
     expires_at: datetime | None
     last_used_at: datetime | None = Field(description="To the minute.")
     created_at: datetime
+    monthly_budget_usd: Decimal | None = Field(
+        description="Monthly budget in US dollars; null = no budget."
+    )
 
 
 class TokenCreatedOut(TokenOut):

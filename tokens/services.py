@@ -13,6 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -117,9 +118,11 @@ def api_token_create(
     name: str,
     expires_at: datetime | None = None,
     allowed_models: list | None = None,
+    monthly_budget_usd: Decimal | None = None,
     request: HttpRequest | None = None,
 ) -> CreatedToken:
-    """Make a token for `user`. `allowed_models`: ImageModels it may use (None or empty: all).
+    """Make a token for `user`. `allowed_models`: ImageModels it may use (None or empty: all);
+    `monthly_budget_usd`: its monthly budget (None: none).
 
     Raises PlanLimitReached when the user has as many working tokens as the plan allows
     (revoked and expired ones do not count). The secret is in the result only."""
@@ -136,6 +139,7 @@ def api_token_create(
             secret_hash=secret_hash(secret),
             allowed_models=refs,
             expires_at=expires_at,
+            monthly_budget_usd=monthly_budget_usd,
         )
         security_event_record(
             kind=SecurityEvent.Kind.TOKEN_CREATED,
@@ -149,6 +153,14 @@ def api_token_create(
         )
     logger.info("API token %s created", token.pk)
     return CreatedToken(token=token, secret=secret)
+
+
+def api_token_set_budget(*, token: ApiToken, monthly_budget_usd: Decimal | None) -> ApiToken:
+    """Set (or with None remove) the token's monthly budget. What it spent this period stays
+    counted: a budget lowered below it refuses the token's next generation."""
+    ApiToken.objects.filter(pk=token.pk).update(monthly_budget_usd=monthly_budget_usd)
+    token.monthly_budget_usd = monthly_budget_usd
+    return token
 
 
 def api_token_revoke(

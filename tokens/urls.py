@@ -5,4 +5,5 @@ from tokens import views
 urlpatterns = [
     path("dashboard/tokens/", views.tokens, name="tokens"),
     path("dashboard/tokens/<uuid:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("dashboard/tokens/<uuid:pk>/budget/", views.token_budget, name="token_budget"),
 ]

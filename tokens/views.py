@@ -12,16 +12,20 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from bambi.dates import period_end
+from bambi.templatetags.bambi_format import usd
 from billing.plans import PlanLimitReached, plan_for
-from tokens.forms import ApiTokenForm
+from tokens.forms import ApiTokenForm, TokenBudgetForm
 from tokens.selectors import api_token_get, api_tokens_for
 from tokens.services import (
     active_tokens,
     api_token_create,
     api_token_revoke,
+    api_token_set_budget,
     token_limit_sentence,
 )
 
@@ -31,12 +35,16 @@ def _tokens_page(
 ) -> HttpResponse:
     plan = plan_for(request.user)
     working = active_tokens(user=request.user).count()
+    tokens = list(api_tokens_for(user=request.user))
+    current_period = period_end(request.user.reset_date, timezone.now())
+    for token in tokens:
+        token.budget_spent = token.spent_in(current_period)
     response = render(
         request,
         "tokens/tokens.html",
         {
             "active_nav": "tokens",
-            "tokens": list(api_tokens_for(user=request.user)),
+            "tokens": tokens,
             "form": form,
             "created": created,
             "can_add": working < plan.api_tokens,
@@ -66,6 +74,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             expires_at=form.cleaned_data["expires_at"],
             allowed_models=form.cleaned_data["allowed_models"],
+            monthly_budget_usd=form.cleaned_data.get("monthly_budget_usd"),
             request=request,
         )
     except PlanLimitReached as exc:
@@ -87,3 +96,37 @@ def token_revoke(request: HttpRequest, pk) -> HttpResponse:
         % {"name": token.name},
     )
     return redirect("tokens")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_budget(request: HttpRequest, pk) -> HttpResponse:
+    token = api_token_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        budget = token.monthly_budget_usd
+        form = TokenBudgetForm(
+            initial={"monthly_budget_usd": "" if budget is None else budget.normalize()}
+        )
+        status = 200
+    else:
+        form = TokenBudgetForm(request.POST)
+        if form.is_valid():
+            budget = form.cleaned_data["monthly_budget_usd"]
+            api_token_set_budget(token=token, monthly_budget_usd=budget)
+            if budget is None:
+                sentence = _("“%(name)s” has no monthly budget now.") % {"name": token.name}
+            else:
+                sentence = _("Monthly budget of “%(name)s” set to %(budget)s.") % {
+                    "name": token.name,
+                    "budget": usd(budget),
+                }
+            messages.success(request, sentence)
+            return redirect("tokens")
+        status = 400
+    spent = token.spent_in(period_end(request.user.reset_date, timezone.now()))
+    return render(
+        request,
+        "tokens/token_budget.html",
+        {"active_nav": "tokens", "token": token, "form": form, "spent": spent},
+        status=status,
+    )

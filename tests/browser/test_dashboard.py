@@ -479,6 +479,7 @@ def test_no_upgrade_offered_anywhere_when_billing_is_off(
         "/dashboard/keys/",
         "/dashboard/generate/",
         "/dashboard/gallery/",
+        "/dashboard/usage/",
         "/dashboard/billing/",
         "/dashboard/account/",
     ):

@@ -5,9 +5,12 @@ sideways on a phone, tap targets are at least 44 px, and each is screenshotted
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
+from byok.models import ApiConfiguration
 from generations.services import GenerationFailed
 from tests.browser.pages import (
     assert_accessible,
@@ -37,6 +40,8 @@ DASHBOARD_PAGES = [
     ("key-delete", "/dashboard/keys/{key}/delete/"),
     ("tokens", "/dashboard/tokens/"),
     ("token-revoke", "/dashboard/tokens/{token}/revoke/"),
+    ("token-budget", "/dashboard/tokens/{token}/budget/"),
+    ("usage", "/dashboard/usage/"),
     ("billing", "/dashboard/billing/"),
     ("account", "/dashboard/account/"),
     ("password-change", "/accounts/password/change/"),
@@ -71,6 +76,8 @@ def member_with_images(provider) -> tuple:
         run_generation(user, config, "REFUSE a forbidden thing", modelId="gpt-image-1-mini")
     except GenerationFailed:
         pass  # a failed generation belongs in the gallery too
+    # $0.02 spent: the usage page shows a budget nearly used up.
+    ApiConfiguration.objects.filter(pk=config.pk).update(monthly_budget_usd=Decimal("0.024"))
     return user, config, generations
 
 

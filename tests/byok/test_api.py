@@ -75,6 +75,7 @@ def test_post_with_a_good_key_answers_201_with_the_row(
         "last_validated_at",
         "created_at",
         "updated_at",
+        "monthly_budget_usd",
     }
     assert row["provider"] == {"id": str(provider.pk), "name": provider.name, "slug": slug}
     assert row["name"] == "Personal"

@@ -20,6 +20,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from accounts.models import User
+from byok.models import ApiConfiguration
 from generations import storage
 from generations.models import Image, ImageGeneration
 from generations.storage import THUMBNAIL_MAX_SIDE
@@ -129,6 +130,23 @@ def test_plan_limit_on_the_form_offers_the_upgrade(logged_in, user, configs, rsp
     )
     assert response.status_code == 403
     assert "/dashboard/billing/" in response.content.decode()
+
+
+def test_a_budget_refusal_on_the_form_points_to_the_budget_not_to_premium(
+    logged_in, user, configs, rsps, settings
+):
+    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24
+    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
+    ApiConfiguration.objects.filter(pk=configs["openai"].pk).update(monthly_budget_usd=0)
+    response = logged_in.post(
+        "/dashboard/generate/", form_data(configs["openai"], image_model("openai", "dall-e-3"))
+    )
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This key&#x27;s monthly budget of $0.00 is reached" in page
+    assert "Change the budget on the keys page" in page
+    assert ">See the Premium plan</a>" not in page
+    assert len(rsps.calls) == 0
 
 
 def test_use_these_settings_again_prefills_the_form(logged_in, user, configs, rsps):
