@@ -53,6 +53,14 @@ def image_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
+def pixels(data: bytes) -> tuple[tuple[int, int], str, bytes]:
+    """(size, mode, decoded pixels) of encoded image bytes: equal for two files that show the
+    same picture, whatever metadata they carry (Bambi writes provenance into stored files)."""
+    with Image.open(BytesIO(data)) as image:
+        image.load()
+        return image.size, image.mode, image.tobytes()
+
+
 def image_format(data: bytes) -> str:
     """Pillow's name for the format of `data` ("PNG", "JPEG", "WEBP")."""
     with Image.open(BytesIO(data)) as image:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from accounts.models import User
-from generations import storage
+from generations import provenance, storage
 from generations.models import Image, ImageGeneration
 from generations.storage import THUMBNAIL_MAX_SIDE
 from tests.factories import PASSWORD
@@ -30,7 +30,7 @@ from tests.generations.conftest import (
     media_files,
     success_body,
 )
-from tests.images import png_bytes
+from tests.images import pixels, png_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -170,7 +170,10 @@ def test_image_is_served_to_its_owner_only(logged_in, user, other_user, configs,
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Cache-Control"].startswith("private, max-age=")
-    assert b"".join(response.streaming_content) == png_bytes(40, 30)
+    served = b"".join(response.streaming_content)
+    # The provider's picture, with its provenance written into the file's metadata.
+    assert pixels(served) == pixels(png_bytes(40, 30))
+    assert provenance.read(served)["generation_id"] == str(generation.pk)
 
     download = logged_in.get(url + "?download=1")
     assert download["Content-Disposition"].startswith("attachment; filename=")
@@ -354,8 +357,12 @@ def test_export_zip_holds_every_image_and_the_prompts(logged_in, user, configs, 
     assert done["parameters"]["size"] == "1024x1024"
     files = [i["file"] for i in done["images"]]
     assert len(files) == 2 and all(f in names for f in files)
-    assert archive.read(files[1]) == png_bytes(9, 9)
+    assert pixels(archive.read(files[1])) == pixels(png_bytes(9, 9))
     assert configs["openai"].clear_key_for_tests not in archive.read("generations.json").decode()
+    # One JSON sidecar per image: the provenance the file carries.
+    sidecar = json.loads(archive.read(files[1] + ".json"))
+    assert sidecar == provenance.read(archive.read(files[1]))
+    assert sidecar["prompt"] == "A fox in the snow" and sidecar["image_index"] == 1
 
 
 def test_account_deletion_removes_every_file(logged_in, user, configs, mocked):
