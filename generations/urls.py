@@ -10,5 +10,7 @@ urlpatterns = [
     path("dashboard/gallery/delete/", views.gallery_delete, name="gallery_delete"),
     path("dashboard/images/<uuid:pk>/", views.image_file, name="image_file"),
     path("dashboard/images/<uuid:pk>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
+    path("dashboard/inputs/<uuid:pk>/", views.input_file, name="input_file"),
+    path("dashboard/inputs/<uuid:pk>/thumbnail/", views.input_thumbnail, name="input_thumbnail"),
     path("dashboard/account/export/", views.export, name="data_export"),
 ]

@@ -35,6 +35,7 @@ from generations.selectors import (
     generation_get,
     generations_for,
     image_get,
+    input_get,
     recent_generations,
 )
 from generations.services import generation_run
@@ -311,6 +312,22 @@ def image_thumbnail(request: HttpRequest, pk) -> FileResponse:
     image = image_get(user=request.user, pk=pk)
     storage.image_thumbnail_ensure(image=image)  # made on first request, then kept
     return _stream(image.thumbnail_path, "image/webp")
+
+
+@login_required
+@require_GET
+def input_file(request: HttpRequest, pk) -> FileResponse:
+    """An input image of one of the user's edits (or its mask), as the provider received it."""
+    item = input_get(user=request.user, pk=pk)
+    return _stream(item.storage_path, storage.content_type_for(item.format))
+
+
+@login_required
+@require_GET
+def input_thumbnail(request: HttpRequest, pk) -> FileResponse:
+    item = input_get(user=request.user, pk=pk)
+    storage.image_thumbnail_ensure(image=item)
+    return _stream(item.thumbnail_path, "image/webp")
 
 
 @login_required

@@ -40,10 +40,18 @@ def new_key(slug: str) -> str:
     return {"openai": f"sk-proj-{tail}", "google": f"AIza{tail[:35]}", "xai": f"xai-{tail}"}[slug]
 
 
+# Models the catalogue keeps for history, switched off (retired by their provider). Most tests
+# here still drive them, as an operator may switch one back on: the DALL·E family is the one
+# that answers with URLs and has its own rules. tests/byok/test_catalogue.py checks that they
+# are off by default and that an inactive model is refused.
+RETIRED = ["dall-e-3", "dall-e-2", "imagen-3.0-generate-002"]
+
+
 @pytest.fixture
 def providers(catalogue) -> dict[str, Provider]:
     for slug, url in BASE_URLS.items():
         Provider.objects.filter(slug=slug).update(api_base_url=url)
+    ImageModel.objects.filter(model_id__in=RETIRED).update(is_active=True)
     return {p.slug: p for p in Provider.objects.all()}
 
 
