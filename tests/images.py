@@ -41,6 +41,16 @@ def webp_bytes(
     return _image_bytes(width, height, "WEBP", color)
 
 
+def mask_png(width: int = 8, height: int = 8, hole: tuple | None = None, *, alpha=True) -> bytes:
+    """A mask as providers take it: an opaque PNG whose transparent pixels (the `hole`
+    rectangle, default its left half) mark what to change. `alpha=False`: an RGB PNG."""
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    image.paste((0, 0, 0, 0), hole or (0, 0, max(width // 2, 1), height))
+    buffer = BytesIO()
+    (image if alpha else image.convert("RGB")).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def b64(data: bytes) -> str:
     """`data` as standard base64 text, the way providers send images."""
     return base64.b64encode(data).decode("ascii")
