@@ -45,7 +45,8 @@ def mask_png(width: int = 8, height: int = 8, hole: tuple | None = None, *, alph
     """A mask as providers take it: an opaque PNG whose transparent pixels (the `hole`
     rectangle, default its left half) mark what to change. `alpha=False`: an RGB PNG."""
     image = Image.new("RGBA", (width, height), (0, 0, 0, 255))
-    image.paste((0, 0, 0, 0), hole or (0, 0, max(width // 2, 1), height))
+    if hole != ():  # () : no transparent pixel at all
+        image.paste((0, 0, 0, 0), hole or (0, 0, max(width // 2, 1), height))
     buffer = BytesIO()
     (image if alpha else image.convert("RGB")).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -54,6 +55,24 @@ def mask_png(width: int = 8, height: int = 8, hole: tuple | None = None, *, alph
 def b64(data: bytes) -> str:
     """`data` as standard base64 text, the way providers send images."""
     return base64.b64encode(data).decode("ascii")
+
+
+def data_url(data: bytes, mime: str = "image/png") -> str:
+    """`data` as a `data:<mime>;base64,…` URL, the way a browser reads a dropped file."""
+    return f"data:{mime};base64,{b64(data)}"
+
+
+def noisy_png(width: int, height: int) -> bytes:
+    """A PNG that does not compress (noise): about 3 bytes a pixel, for tests about sizes."""
+    image = Image.merge("RGB", [Image.effect_noise((width, height), 120)] * 3)
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes(width: int = 8, height: int = 8) -> bytes:
+    """A real GIF (a format Bambi does not take as an input image)."""
+    return _image_bytes(width, height, "GIF", (10, 10, 10))
 
 
 def image_size(data: bytes) -> tuple[int, int]:

@@ -85,6 +85,22 @@ def generate_url(slug: str, model_id: str) -> str:
     return f"{base}/v1/images/generations"
 
 
+def edit_url(slug: str, model_id: str) -> str:
+    """Where the adapter sends an edit: OpenAI's and xAI's edits path, Gemini's generateContent."""
+    if slug == "google":
+        return generate_url(slug, model_id)
+    base = Provider.objects.get(slug=slug).api_base_url.rstrip("/")
+    return f"{base}/v1/images/edits"
+
+
+def edit_body(slug: str, images: list[bytes] | None = None) -> dict:
+    """The provider's recorded answer to an edit, carrying `images` (default: one PNG)."""
+    name = {"openai": "gpt_image_edit_b64", "google": "gemini_edit", "xai": "image_edit_b64"}
+    return recorded(
+        slug, name[slug], image_b64=[b64(data) for data in images or [png_bytes(64, 48)]]
+    )
+
+
 def success_body(slug: str, model_id: str, images: list[bytes] | None = None) -> dict:
     """The provider's recorded successful answer (tests/fixtures/providers/<slug>/), carrying
     `images` (default: one PNG)."""
