@@ -164,7 +164,7 @@ def generate(client, configuration, stripe_api):
     from byok.models import ImageModel
     from tests.images import b64, png_bytes
 
-    model = ImageModel.objects.get(provider__slug="openai", model_id="dall-e-3")
+    model = ImageModel.objects.get(provider__slug="openai", model_id="gpt-image-1.5")
     stripe_api.rsps.post(
         f"{OPENAI_BASE}/v1/images/generations",
         json={"created": 1795000000, "data": [{"b64_json": b64(png_bytes(32, 32))}]},

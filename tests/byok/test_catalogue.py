@@ -36,7 +36,9 @@ CONTRACT_IDS = [
 
 
 def _seed(providers) -> None:
-    """The database as migration 0002 left it."""
+    """The database as migration 0002 left it (in place of what the migrations made)."""
+    ImageModel.objects.all().delete()
+    Provider.objects.all().delete()
     for spec in providers:
         fields = {k: v for k, v in spec.items() if k not in ("slug", "models")}
         provider = Provider.objects.create(slug=spec["slug"], **fields)
