@@ -602,3 +602,14 @@ def test_the_export_holds_the_inputs_and_says_what_each_edit_came_from(
     assert pixels(archive.read(item["file"])) == pixels(png_bytes(64, 48))
     sidecar = json.loads(archive.read(edit_row["images"][0]["file"] + ".json"))
     assert sidecar["edited_from"] == original["id"] and sidecar["input_images"] == 1
+
+
+def test_operators_see_an_edits_inputs_in_the_admin(admin_client, logged_in, configs, mocked):
+    row = _one_edit(logged_in, configs, mocked)
+
+    page = admin_client.get(f"/admin/generations/imagegeneration/{row['id']}/change/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "input images" in text.lower() and "64" in text
+    assert configs["openai"].clear_key_for_tests not in text
