@@ -8,8 +8,9 @@ from accounts.services import account_delete
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Users, deleted the way the account page deletes them. The plan columns are added by
-    billing/admin.py: the plan is billing's, and accounts imports no app above it."""
+    """Users, deleted the way the account page deletes them. The plan columns and the
+    complimentary Premium actions are added by billing/admin.py (the plan is billing's, and
+    accounts imports no app above it), keys and last generation by bambi/admin.py."""
 
     ordering = ["-created_at"]
     list_display = [
@@ -22,10 +23,13 @@ class UserAdmin(DjangoUserAdmin):
     ]
     list_filter = ["is_active", "is_staff", "is_superuser"]
     search_fields = ["email"]
-    readonly_fields = ["created_at", "last_login", "updated_at"]
+    # Complimentary Premium is given and ended through billing's admin actions, so that every
+    # change is in the security log; here it is only shown.
+    readonly_fields = ["created_at", "last_login", "updated_at", "complimentary_premium_until"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Usage"), {"fields": ["usage_count", "reset_date"]}),
+        (_("Plan"), {"fields": ["complimentary_premium_until"]}),
         (
             _("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},

@@ -53,6 +53,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=default_reset_date,
         help_text=_("When the monthly usage counter starts again from zero."),
     )
+    # Premium given by an operator (support, partners), not bought: billing.plans reads it
+    # beside the Stripe subscription. Set through the admin action, which audits it.
+    complimentary_premium_until = models.DateTimeField(
+        _("complimentary Premium until"),
+        null=True,
+        blank=True,
+        help_text=_("Premium given by an operator, free of charge, until this moment."),
+    )
+    # The overview's "get started" list ends with opening the gallery once.
+    gallery_seen_at = models.DateTimeField(_("first opened the gallery"), null=True, blank=True)
     created_at = models.DateTimeField(_("joined"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,6 +100,11 @@ class SecurityEvent(models.Model):
         KEY_DELETED = "key_deleted", _("API key deleted")
         KEY_INVALIDATED = "key_invalidated", _("API key refused by provider")
         PLAN_CHANGED = "plan_changed", _("Plan changed")
+        COMPLIMENTARY_PREMIUM = "complimentary_premium", _("Complimentary Premium given")
+        COMPLIMENTARY_PREMIUM_ENDED = (
+            "complimentary_premium_ended",
+            _("Complimentary Premium ended"),
+        )
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(

@@ -124,6 +124,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "bambi.context_processors.navigation",
+                "billing.context_processors.billing",
             ],
         },
     },
@@ -231,7 +233,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 # The signup form says plainly that an address is taken (the product asks for it); the rate
 # limits below keep that from being used to enumerate accounts quickly.
 ACCOUNT_PREVENT_ENUMERATION = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bambi] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bambi AI] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if APP_URL.startswith("https") else "http"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
@@ -273,6 +275,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates written as each language writes them ("29 Nov 2026", "29 nov. 2026"): bambi/formats/.
+FORMAT_MODULE_PATH = ["bambi.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -2,9 +2,10 @@ import json
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.http import require_GET
 
+from accounts import views as account_views
 from bambi import views
 from bambi.api import BambiAPI
 
@@ -50,6 +51,18 @@ urlpatterns = [
     path("api/openapi.json", openapi_document, name="api_openapi"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # Two of allauth's pages, changed (accounts.views): confirming an email logs in, and the
+    # connected-accounts page exists only with an OAuth provider. Before allauth's own URLs.
+    re_path(
+        r"^accounts/confirm-email/(?P<key>[-:\w]+)/$",
+        account_views.ConfirmEmailView.as_view(),
+        name="account_confirm_email",
+    ),
+    path(
+        "accounts/3rdparty/",
+        account_views.social_connections,
+        name="socialaccount_connections",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),

@@ -4,11 +4,14 @@
 
 Seeds 10,000 generations (each with its image row) for one user and 100,000 generations in
 total (nine other users with 10,000 each), plus a user with only 10. Then:
-  * p50/p95 over HTTP, through gunicorn with DEBUG off, of /dashboard/, /dashboard/keys/,
-    /dashboard/gallery/ and /api/generations/ for the 10,000-row user;
+  * p50/p95 over HTTP, through gunicorn with DEBUG off, of every dashboard page for the
+    10,000-row user: the overview, generate (with its latest results), the gallery's first
+    page, a page in the middle of the gallery (`?before=<cursor>`: keyset, no OFFSET), the
+    gallery searched (one word every prompt has, and one only one prompt has) and filtered,
+    keys, billing and /api/generations/;
   * the SQL query count of each page (CaptureQueriesContext, in-process) for the 10-row user
     and the 10,000-row user: it must not grow with rows.
-Target: p95 ≤ 50 ms per page.
+Target: p95 ≤ 30 ms per page.
 """
 
 from __future__ import annotations
@@ -18,12 +21,24 @@ import time
 
 from _harness import Gunicorn, Stack, machine, make_configuration, make_user, pct, session_for
 
-PAGES = ["/dashboard/", "/dashboard/keys/", "/dashboard/gallery/", "/api/generations/"]
+PAGES = [
+    "/dashboard/",
+    "/dashboard/generate/",
+    "/dashboard/gallery/",
+    "/dashboard/gallery/?before={middle}",
+    "/dashboard/gallery/?q=fawn",
+    "/dashboard/gallery/?q=4242",
+    "/dashboard/gallery/?status=completed&provider=openai&hide_failed=1",
+    "/dashboard/keys/",
+    "/dashboard/billing/",
+    "/api/generations/",
+]
+TARGET_P95_MS = 30
 PER_USER = 10_000
 OTHER_USERS = 9
 
 
-def seed_generations(user, config, count: int, batch: int = 5_000) -> None:
+def seed_generations(user, config, count: int, batch: int = 5_000, first: int = 0) -> None:
     from django.db import connection
 
     from byok.models import ImageModel
@@ -39,7 +54,7 @@ def seed_generations(user, config, count: int, batch: int = 5_000) -> None:
                 configuration=config,
                 model=model,
                 provider=config.provider,
-                prompt=f"bench prompt {done + i}: a fawn in a misty forest, golden hour",
+                prompt=f"bench prompt {first + done + i}: a fawn in a misty forest, golden hour",
                 parameters={"size": "1024x1024", "count": 1, "quality": "auto"},
                 status=ImageGeneration.Status.COMPLETED,
                 duration_ms=2100,
@@ -71,7 +86,19 @@ def seed_generations(user, config, count: int, batch: int = 5_000) -> None:
             "interval '365 days' WHERE user_id = %s",
             [user.pk],
         )
-        cursor.execute("ANALYZE")
+        # What autovacuum does on a live database: statistics, and the GIN index's pending
+        # list merged (a bulk insert leaves 10,000 rows there, which every search would scan).
+        cursor.execute("VACUUM ANALYZE generations_imagegeneration")
+
+
+def middle_cursor(user) -> str:
+    """The gallery cursor of the user's generation halfway down the gallery (a deep page)."""
+    from generations.models import ImageGeneration
+    from generations.selectors import Cursor
+
+    rows = ImageGeneration.objects.filter(user=user).order_by("-created_at", "-pk")
+    count = rows.count()
+    return Cursor.of(rows[count // 2]).encode()
 
 
 def query_counts(user) -> dict[str, tuple[int, int]]:
@@ -82,11 +109,13 @@ def query_counts(user) -> dict[str, tuple[int, int]]:
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
+    middle = middle_cursor(user)
     out = {}
     for page in PAGES:
-        client.get(page)  # warm caches (sessions, content types) like a second visit
+        url = page.format(middle=middle)
+        client.get(url)  # warm caches (sessions, content types) like a second visit
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(page)
+            response = client.get(url)
         out[page] = (response.status_code, len(ctx.captured_queries))
     return out
 
@@ -106,7 +135,8 @@ def main() -> None:
             other = make_user()
             seed_generations(other, make_configuration(other), PER_USER)
         small = make_user()
-        seed_generations(small, make_configuration(small), 10)
+        # Numbered 4237-4246: the rare search (q=4242) finds one prompt for both users.
+        seed_generations(small, make_configuration(small), 10, first=4237)
         from generations.models import ImageGeneration
 
         total = ImageGeneration.objects.count()
@@ -115,17 +145,19 @@ def main() -> None:
         small_counts = query_counts(small)
         big_counts = query_counts(big)
 
+        middle = middle_cursor(big)
         with Gunicorn(stack.env, workers=2, threads=8) as app:
             session = session_for(big)
             results = {}
             for page in PAGES:
+                url = app.url + page.format(middle=middle)
                 statuses = set()
                 for _ in range(10):  # warm-up: connections, template caches
-                    statuses.add(session.get(app.url + page, timeout=30).status_code)
+                    statuses.add(session.get(url, timeout=30).status_code)
                 timings = []
                 for _ in range(args.requests):
                     t0 = time.perf_counter()
-                    r = session.get(app.url + page, timeout=30)
+                    r = session.get(url, timeout=30)
                     timings.append(time.perf_counter() - t0)
                     statuses.add(r.status_code)
                 results[page] = (statuses, timings, len(r.content))
@@ -138,8 +170,8 @@ def main() -> None:
         )
         print()
         header = (
-            f"{'page':24} {'status':>8} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>8} "
-            f"{'SQL@10':>7} {'SQL@10k':>8}  verdict"
+            f"{'page':68} {'status':>6} {'p50 ms':>7} {'p95 ms':>7} {'bytes':>7} "
+            f"{'SQL@10':>6} {'SQL@10k':>7}  verdict"
         )
         print(header)
         print("-" * len(header))
@@ -148,11 +180,11 @@ def main() -> None:
             ms = [t * 1000 for t in timings]
             p50, p95 = pct(ms, 50), pct(ms, 95)
             q_small, q_big = small_counts[page][1], big_counts[page][1]
-            ok = statuses == {200} and p95 <= 50 and q_big <= q_small
+            ok = statuses == {200} and p95 <= TARGET_P95_MS and q_big <= q_small
             status = ",".join(str(s) for s in sorted(statuses))
             print(
-                f"{page:24} {status:>8} {p50:8.1f} {p95:8.1f} {size:8d} {q_small:7d} "
-                f"{q_big:8d}  {'OK' if ok else 'MISS'}"
+                f"{page:68} {status:>6} {p50:7.1f} {p95:7.1f} {size:7d} {q_small:6d} "
+                f"{q_big:7d}  {'OK' if ok else 'MISS'}"
             )
 
 

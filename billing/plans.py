@@ -9,6 +9,10 @@ Rules:
   configured live/test mode) is `active` or `trialing`. A second subscription (a double
   checkout, one made by an operator in the dashboard) changes nothing; the plan is Premium as
   long as any of them grants it, so cancelling one of two keeps Premium.
+- Or: an operator gave the user complimentary Premium (the admin's action, audited in the
+  security log) and `User.complimentary_premium_until` is still in the future. It is an
+  honest, separate fact (no fake Stripe subscription), shown as such on the billing page, and
+  it ends by itself.
 - Everything else is Free: no customer, `canceled`, `incomplete` (first payment not made),
   `incomplete_expired`, `unpaid`, `paused` and `past_due`.
 - `past_due` (a renewal payment failed; Stripe retries for a while) is Free. The contract
@@ -28,9 +32,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bambi.errors import BambiError
@@ -87,11 +100,19 @@ def current_subscription(user):
     )
 
 
+def complimentary_premium_active(user, now=None) -> bool:
+    """Whether an operator's gift of Premium covers `user` now (no query: a user field)."""
+    until = getattr(user, "complimentary_premium_until", None)
+    return until is not None and until > (now or timezone.now())
+
+
 def plan_for(user) -> Plan:
     """The user's plan now (Free for anonymous users)."""
     annotated = getattr(user, _PREMIUM_ATTR, None)
     if annotated is not None:
         return PREMIUM if annotated else FREE
+    if complimentary_premium_active(user):
+        return PREMIUM
     return PREMIUM if premium_subscription(user) is not None else FREE
 
 
@@ -109,9 +130,15 @@ def with_plan_annotations(users: QuerySet) -> QuerySet:
     premium = _premium_subscriptions().filter(customer__subscriber=OuterRef("pk"))
     newest = _subscriptions().filter(customer__subscriber=OuterRef("pk"))
     status = KT("stripe_data__status")
+    # IS NOT NULL first: "NULL > now" is NULL in SQL, and "false OR NULL" would be too.
+    complimentary = Q(complimentary_premium_until__isnull=False) & Q(
+        complimentary_premium_until__gt=timezone.now()
+    )
     return users.annotate(
         **{
-            _PREMIUM_ATTR: Exists(premium),
+            _PREMIUM_ATTR: ExpressionWrapper(
+                Exists(premium) | complimentary, output_field=BooleanField()
+            ),
             # Same choice as `current_subscription`: the premium-granting one, else the newest.
             _STATUS_ATTR: Coalesce(
                 Subquery(premium.annotate(s=status).values("s")[:1]),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from djstripe.models import Customer
 
 from accounts.models import User
-from billing.plans import Plan, current_subscription, plan_for
+from billing.plans import Plan, complimentary_premium_active, current_subscription, plan_for
 
 STATUS_LABELS = {
     "active": _("Active"),
@@ -51,6 +51,8 @@ class BillingOverview:
     period_end: datetime | None  # end of the paid period (renewal or end of access)
     cancels_at: datetime | None  # set when the subscription ends at that date
     has_customer: bool
+    # Premium given by an operator (billing.plans), until this moment; None when not running.
+    complimentary_until: datetime | None = None
 
     @property
     def status_label(self) -> str:
@@ -81,4 +83,7 @@ def billing_overview(*, user: User) -> BillingOverview:
         period_end=period_end,
         cancels_at=cancels_at,
         has_customer=stripe_customer_get(user=user) is not None,
+        complimentary_until=(
+            user.complimentary_premium_until if complimentary_premium_active(user) else None
+        ),
     )

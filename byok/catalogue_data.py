@@ -147,6 +147,61 @@ PROVIDERS = [
         "api_base_url": "https://generativelanguage.googleapis.com",
         "models": [
             {
+                "model_id": "gemini-nano-banana-2.1",
+                "name": "Nano Banana 2.1",
+                "description": "Gemini's fast image model: edits with up to 14 reference images, "
+                "up to 4K.",
+                "capabilities": {
+                    "aspect_ratios": [*GEMINI_RATIOS, "1:4", "4:1", "1:8", "8:1"],
+                    "resolutions": ["1K", "2K", "4K"],
+                    "max_images": 1,
+                    "max_prompt_length": 8000,
+                    "max_input_images": 14,
+                    "mask": False,
+                    "token_prices": tokens("1.50", "1.50", "30.00"),
+                    # Estimates from third-party price lists; Google bills tokens.
+                    "price_per_image": {"1K": "0.0336", "2K": "0.0504", "4K": "0.1134"},
+                    "price_per_input_image": "0.0008",
+                    "defaults": {"aspect_ratio": "1:1", "resolution": "1K"},
+                },
+            },
+            {
+                "model_id": "gemini-3-pro-image",
+                "name": "Gemini 3 Pro Image",
+                "description": "Nano Banana Pro: edits and composes up to 14 reference images, "
+                "up to 4K.",
+                "capabilities": {
+                    "aspect_ratios": GEMINI_RATIOS,
+                    "resolutions": ["1K", "2K", "4K"],  # sent as imageSize
+                    "max_images": 1,
+                    "max_prompt_length": 8000,
+                    "max_input_images": 14,
+                    "mask": False,
+                    "token_prices": tokens("2.00", "2.00", "120.00"),
+                    "price_per_image": {"1K": "0.134", "2K": "0.134", "4K": "0.24"},
+                    "price_per_input_image": "0.0011",
+                    "defaults": {"aspect_ratio": "1:1", "resolution": "1K"},
+                },
+            },
+            {
+                "model_id": "gemini-2.5-flash-image",
+                "name": "Gemini 2.5 Flash Image",
+                "description": "Nano Banana: Gemini's native image generation and editing. Google "
+                "announced its shutdown for 2 October 2026.",
+                "capabilities": {
+                    "aspect_ratios": GEMINI_RATIOS,
+                    "max_images": 1,
+                    "max_prompt_length": 8000,
+                    "max_input_images": 3,  # Google: "works best with up to 3 images"
+                    "mask": False,
+                    "token_prices": tokens("0.30", "0.30", "30.00"),
+                    "price_per_image": "0.039",
+                    "price_per_input_image": "0.0003",
+                    "defaults": {"aspect_ratio": "1:1"},
+                    "shutdown_date": "2026-10-02",
+                },
+            },
+            {
                 "model_id": "imagen-4.0-generate-001",
                 "name": "Imagen 4",
                 "description": "Imagen 4 Standard (text only). Google announced its shutdown for "
@@ -178,61 +233,6 @@ PROVIDERS = [
                     "shutdown_date": "2025-11-10",
                 },
             },
-            {
-                "model_id": "gemini-3-pro-image",
-                "name": "Gemini 3 Pro Image",
-                "description": "Nano Banana Pro: edits and composes up to 14 reference images, "
-                "up to 4K.",
-                "capabilities": {
-                    "aspect_ratios": GEMINI_RATIOS,
-                    "resolutions": ["1K", "2K", "4K"],  # sent as imageSize
-                    "max_images": 1,
-                    "max_prompt_length": 8000,
-                    "max_input_images": 14,
-                    "mask": False,
-                    "token_prices": tokens("2.00", "2.00", "120.00"),
-                    "price_per_image": {"1K": "0.134", "2K": "0.134", "4K": "0.24"},
-                    "price_per_input_image": "0.0011",
-                    "defaults": {"aspect_ratio": "1:1", "resolution": "1K"},
-                },
-            },
-            {
-                "model_id": "gemini-nano-banana-2.1",
-                "name": "Nano Banana 2.1",
-                "description": "Gemini's fast image model: edits with up to 14 reference images, "
-                "up to 4K.",
-                "capabilities": {
-                    "aspect_ratios": [*GEMINI_RATIOS, "1:4", "4:1", "1:8", "8:1"],
-                    "resolutions": ["1K", "2K", "4K"],
-                    "max_images": 1,
-                    "max_prompt_length": 8000,
-                    "max_input_images": 14,
-                    "mask": False,
-                    "token_prices": tokens("1.50", "1.50", "30.00"),
-                    # Estimates from third-party price lists; Google bills tokens.
-                    "price_per_image": {"1K": "0.0336", "2K": "0.0504", "4K": "0.1134"},
-                    "price_per_input_image": "0.0008",
-                    "defaults": {"aspect_ratio": "1:1", "resolution": "1K"},
-                },
-            },
-            {
-                "model_id": "gemini-2.5-flash-image",
-                "name": "Gemini 2.5 Flash Image",
-                "description": "Nano Banana: Gemini's native image generation and editing. Google "
-                "announced its shutdown for 2 October 2026.",
-                "capabilities": {
-                    "aspect_ratios": GEMINI_RATIOS,
-                    "max_images": 1,
-                    "max_prompt_length": 8000,
-                    "max_input_images": 3,  # Google: "works best with up to 3 images"
-                    "mask": False,
-                    "token_prices": tokens("0.30", "0.30", "30.00"),
-                    "price_per_image": "0.039",
-                    "price_per_input_image": "0.0003",
-                    "defaults": {"aspect_ratio": "1:1"},
-                    "shutdown_date": "2026-10-02",
-                },
-            },
         ],
     },
     {
@@ -242,23 +242,6 @@ PROVIDERS = [
         "website_url": "https://x.ai",
         "api_base_url": "https://api.x.ai",
         "models": [
-            {
-                "model_id": "grok-imagine-image",
-                "name": "Grok Imagine",
-                "description": "xAI's image model: generates and edits (up to 3 images).",
-                "capabilities": {
-                    "aspect_ratios": XAI_RATIOS,
-                    "resolutions": ["1k", "2k"],
-                    "max_images": 10,
-                    "max_prompt_length": 8000,
-                    "max_input_images": 3,
-                    "mask": False,
-                    "price_per_image": "0.02",
-                    # xAI bills an edit's input images too; the answer states the exact cost.
-                    "price_per_input_image": "0.002",
-                    "defaults": {"aspect_ratio": "1:1"},
-                },
-            },
             {
                 "model_id": "grok-imagine-image-2.0",
                 "name": "Grok Imagine 2.0",
@@ -273,6 +256,23 @@ PROVIDERS = [
                     "max_input_images": 5,
                     "mask": False,
                     "price_per_image": "0.05",  # estimate; the answer states the exact cost
+                    "price_per_input_image": "0.002",
+                    "defaults": {"aspect_ratio": "1:1"},
+                },
+            },
+            {
+                "model_id": "grok-imagine-image",
+                "name": "Grok Imagine",
+                "description": "xAI's image model: generates and edits (up to 3 images).",
+                "capabilities": {
+                    "aspect_ratios": XAI_RATIOS,
+                    "resolutions": ["1k", "2k"],
+                    "max_images": 10,
+                    "max_prompt_length": 8000,
+                    "max_input_images": 3,
+                    "mask": False,
+                    "price_per_image": "0.02",
+                    # xAI bills an edit's input images too; the answer states the exact cost.
                     "price_per_input_image": "0.002",
                     "defaults": {"aspect_ratio": "1:1"},
                 },

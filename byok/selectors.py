@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.models import SecurityEvent
 from byok.models import ApiConfiguration, ImageModel, Provider
 
 
@@ -31,3 +32,28 @@ def active_providers() -> QuerySet[Provider]:
             to_attr="active_models",
         )
     )
+
+
+def key_invalid_reasons(*, user, configurations: list[ApiConfiguration]) -> dict:
+    """For each invalid key among `configurations`: the provider's last stated reason (from
+    the audit log, where the check or the failed generation recorded it), or None."""
+    invalid = [str(c.pk) for c in configurations if not c.is_valid]
+    if not invalid:
+        return {}
+    reasons: dict = {}
+    events = (
+        SecurityEvent.objects.filter(
+            user=user,
+            kind__in=[SecurityEvent.Kind.KEY_INVALIDATED, SecurityEvent.Kind.KEY_VALIDATED],
+            detail__configuration_id__in=invalid,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("detail", flat=True)[:50]
+    )
+    for detail in events:
+        pk = detail.get("configuration_id")
+        # The newest event that says "invalid" for each key; a check that could not reach
+        # the provider ("unreachable") says nothing about the key.
+        if pk not in reasons and detail.get("result", "invalid") == "invalid":
+            reasons[pk] = detail.get("reason") or None
+    return reasons

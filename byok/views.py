@@ -8,20 +8,43 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bambi.errors import BambiError, with_error_headers
 from billing.plans import PlanLimitReached, plan_for
+from billing.services import billing_configured
 from byok import services
-from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm
+from byok.forms import ApiConfigurationCreateForm, RenameForm, ReplaceKeyForm, selectable_providers
+from byok.guidance import key_guides
 from byok.key_checks import KeyNotAccepted, revalidation_message
-from byok.selectors import api_configuration_get, api_configurations_for
+from byok.selectors import api_configuration_get, api_configurations_for, key_invalid_reasons
 
 
-def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: int = 200):
+def _limit_sentence(limit: int) -> str:
+    """The plan's key limit; the upgrade is offered only where Premium can be bought."""
+    if billing_configured():
+        return services.plan_limit_sentence(limit, with_url=False)
+    return ngettext(
+        "Your plan allows %(limit)s stored API key.",
+        "Your plan allows %(limit)s stored API keys.",
+        limit,
+    ) % {"limit": limit}
+
+
+def _keys_page(
+    request: HttpRequest,
+    form: ApiConfigurationCreateForm,
+    status: int = 200,
+    providers: list | None = None,
+):
     plan = plan_for(request.user)  # once per request: it is a subscription query
     configurations = list(api_configurations_for(user=request.user))
+    reasons = key_invalid_reasons(user=request.user, configurations=configurations)
+    for configuration in configurations:
+        configuration.invalid_reason = reasons.get(str(configuration.pk))
+    providers = providers if providers is not None else list(selectable_providers())
     return render(
         request,
         "byok/keys.html",
@@ -34,9 +57,11 @@ def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: i
                 user=request.user, plan=plan, count=len(configurations)
             ),
             "limit_sentence": (
-                services.plan_limit_sentence(plan.configurations, with_url=False)
-                if plan.configurations is not None
-                else ""
+                _limit_sentence(plan.configurations) if plan.configurations is not None else ""
+            ),
+            "guides": key_guides(providers),
+            "selected_provider": str(
+                form["provider"].value() or (providers[0].pk if providers else "")
             ),
             "billing_url": reverse("billing"),
         },
@@ -44,15 +69,28 @@ def _keys_page(request: HttpRequest, form: ApiConfigurationCreateForm, status: i
     )
 
 
+def _with_default_name(data, providers: list):
+    """The key is named after its provider when the name is left empty."""
+    if (data.get("name") or "").strip():
+        return data
+    provider = next((p for p in providers if str(p.pk) == data.get("provider")), None)
+    if provider is None:
+        return data
+    data = data.copy()
+    data["name"] = provider.name
+    return data
+
+
 @sensitive_post_parameters("api_key")
 @login_required
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest) -> HttpResponse:
+    providers = list(selectable_providers())
     if request.method == "GET":
-        return _keys_page(request, ApiConfigurationCreateForm())
-    form = ApiConfigurationCreateForm(request.POST)
+        return _keys_page(request, ApiConfigurationCreateForm(), providers=providers)
+    form = ApiConfigurationCreateForm(_with_default_name(request.POST, providers))
     if not form.is_valid():
-        return _keys_page(request, form, status=400)
+        return _keys_page(request, form, status=400, providers=providers)
     try:
         configuration = services.api_configuration_create(
             user=request.user,
@@ -64,11 +102,12 @@ def keys(request: HttpRequest) -> HttpResponse:
     except PlanLimitReached as exc:
         # The page offers the upgrade with a button rather than the URL in the sentence.
         limit = plan_for(request.user).configurations or 0
-        form.add_error(None, services.plan_limit_sentence(limit, with_url=False))
-        return _keys_page(request, form, status=exc.http_status)
+        form.add_error(None, _limit_sentence(limit))
+        return _keys_page(request, form, status=exc.http_status, providers=providers)
     except BambiError as exc:
         form.add_error("api_key" if isinstance(exc, KeyNotAccepted) else None, exc.message)
-        return with_error_headers(_keys_page(request, form, status=exc.http_status), exc)
+        page = _keys_page(request, form, status=exc.http_status, providers=providers)
+        return with_error_headers(page, exc)
     messages.success(
         request,
         _("Key “%(name)s” checked with %(provider)s and saved.")

@@ -73,7 +73,9 @@ class ImageGeneration(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="generation_user_created"),
+            # The gallery's keyset pages (generations.selectors.gallery_page): newest first,
+            # the id breaking ties between generations made in the same microsecond.
+            models.Index(fields=["user", "-created_at", "-id"], name="generation_user_keyset"),
             # Usage reads count the user's abandoned generations (generations.quota): this
             # keeps it a probe of a near-empty index, whatever the gallery.
             models.Index(

@@ -164,12 +164,28 @@ def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
                 break
             swept = True
         known_reset = fresh[1]
-    raise PlanLimitReached(
-        _(
-            "You have used all %(limit)s generations of your plan this month. They come "
-            "back on %(date)s, or upgrade to Premium for unlimited generations."
+    raise PlanLimitReached(_limit_reached_sentence(limit, user.reset_date))
+
+
+def _limit_reached_sentence(limit: int | None, reset_date: datetime) -> str:
+    from billing.services import billing_configured
+
+    values = {"limit": limit, "date": date_format(reset_date, "DATE_FORMAT")}
+    if billing_configured():
+        return (
+            _(
+                "You have used all %(limit)s generations of your plan this month. They come "
+                "back on %(date)s, or upgrade to Premium for unlimited generations."
+            )
+            % values
         )
-        % {"limit": limit, "date": date_format(user.reset_date, "j F Y")}
+    # Without Stripe there is nothing to upgrade to: no upsell.
+    return (
+        _(
+            "You have used all %(limit)s generations of your plan this month. They come back "
+            "on %(date)s."
+        )
+        % values
     )
 
 

@@ -1,13 +1,13 @@
 from django.urls import path
 
-from generations import views
+from generations import gallery, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/generate/", views.generate, name="generate"),
     path("dashboard/generations/<uuid:pk>/", views.generation_detail, name="generation_detail"),
-    path("dashboard/gallery/", views.gallery, name="gallery"),
-    path("dashboard/gallery/delete/", views.gallery_delete, name="gallery_delete"),
+    path("dashboard/gallery/", gallery.gallery, name="gallery"),
+    path("dashboard/gallery/delete/", gallery.gallery_delete, name="gallery_delete"),
     path("dashboard/images/<uuid:pk>/", views.image_file, name="image_file"),
     path("dashboard/images/<uuid:pk>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
     path("dashboard/inputs/<uuid:pk>/", views.input_file, name="input_file"),

@@ -91,3 +91,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A request in French leaves French active in the thread (LocaleMiddleware does not
+    switch back): every test starts and ends in the default language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

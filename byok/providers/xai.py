@@ -19,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from byok.providers.base import (
     ImageInput,
@@ -44,6 +44,12 @@ from byok.providers.openai import OpenAICompatibleAdapter
 
 USD_TICKS = Decimal(10) ** 10
 _BLOCK_FLAGS = ("api_key_blocked", "api_key_disabled", "team_blocked")
+# What each flag of GET /v1/api-key means, said to the user in a sentence.
+_BLOCK_SENTENCES = {
+    "api_key_blocked": gettext_lazy("xAI has blocked this key."),
+    "api_key_disabled": gettext_lazy("This key is disabled in the xAI console."),
+    "team_blocked": gettext_lazy("xAI has blocked the team this key belongs to."),
+}
 # xAI states its reasons in prose only, so the wording is all there is to classify on.
 _KEY_WORDS = ("api key", "api-key", "apikey")
 _CREDIT_WORDS = ("credit", "spending limit", "billing", "license", "purchase")
@@ -68,9 +74,7 @@ class XAIAdapter(OpenAICompatibleAdapter):
                 return unreadable_validation(status)
             blocked = [flag for flag in _BLOCK_FLAGS if payload.get(flag) is True]
             if blocked:
-                return KeyCheck(
-                    "invalid", gettext("xAI reports %(flags)s.") % {"flags": ", ".join(blocked)}
-                )
+                return KeyCheck("invalid", " ".join(str(_BLOCK_SENTENCES[f]) for f in blocked))
             return KeyCheck("valid")
         if status in (400, 401, 403):
             message = self.error_fields(payload)["message"]

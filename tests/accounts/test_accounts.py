@@ -210,3 +210,73 @@ def test_admin_lists_users_and_security_events(client):
     assert "someone@example.com" in users and "Free" in users
     events = client.get("/admin/accounts/securityevent/").content.decode()
     assert "Failed login" in events
+
+
+# --- the sign-in screens and mails (issue 13, item 7) --------------------------------------------
+
+
+def test_screens_say_log_in_and_sign_up(client: Client):
+    login = client.get("/accounts/login/").content.decode()
+    signup = client.get("/accounts/signup/").content.decode()
+    for page in (login, signup):
+        assert "Sign In" not in page and "Sign Out" not in page and "Signup" not in page
+    assert "<h1>Log in</h1>" in login and ">Sign up</a>" in login
+    assert "<h1>Sign up</h1>" in signup and ">Log in</a>" in signup
+
+
+def test_the_confirmation_link_logs_in_once_even_from_another_browser(settings):
+    settings.APP_URL = "https://bambi.example.com"
+    signup = Client()
+    signup.post(
+        "/accounts/signup/",
+        {"email": "fresh@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    message = mail.outbox[0]
+    # Signed with the site's name and public URL, not the host the request reached.
+    assert message.subject == "[Bambi AI] Confirm your email address"
+    assert "— Bambi AI\nhttps://bambi.example.com" in message.body
+    assert "testserver" not in message.body.split(_link_in(message))[-1]
+    link = _link_in(message)
+
+    mail_app = Client()  # the link opened from a mail app: another browser, no session
+    page = mail_app.get(link).content.decode()
+    assert "Confirm and log in" in page and "fresh@example.com" in page
+    response = mail_app.post(link)
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert mail_app.get("/dashboard/").status_code == 200  # logged in
+    user = User.objects.get(email="fresh@example.com")
+    assert SecurityEvent.objects.filter(user=user, kind="login").count() == 1
+
+    # A second use of the link logs nobody in.
+    again = Client()
+    again.post(link)
+    assert again.get("/dashboard/").status_code == 302
+
+
+def test_the_password_reset_mail_is_signed_bambi_ai(client: Client, user, settings):
+    settings.APP_URL = "https://bambi.example.com"
+    client.post("/accounts/password/reset/", {"email": user.email})
+    message = mail.outbox[-1]
+    assert message.subject == "[Bambi AI] Reset your password"
+    assert message.body.rstrip().endswith("— Bambi AI\nhttps://bambi.example.com")
+    assert "Hello from" not in message.body
+
+
+def test_connected_accounts_exist_only_with_an_oauth_provider(client: Client, user, settings):
+    client.force_login(user)
+    account = client.get("/dashboard/account/").content.decode()
+    assert "Connected accounts" not in account
+    assert client.get("/accounts/3rdparty/").status_code == 404
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "github": {"APP": {"client_id": "id", "secret": "s", "key": ""}, "SCOPE": ["user:email"]}
+    }
+    assert "Connected accounts" in client.get("/dashboard/account/").content.decode()
+    assert client.get("/accounts/3rdparty/").status_code == 200
+
+
+def test_destructive_buttons_look_destructive(client: Client, user):
+    client.force_login(user)
+    account = client.get("/dashboard/account/").content.decode()
+    assert '<button type="submit" class="danger">Delete my account</button>' in account
+    emails = client.get("/accounts/email/").content.decode()
+    assert '<button class="danger" name="action_remove" type="submit">' in emails

@@ -50,8 +50,8 @@ def test_the_dashboard_works_under_the_policy(page, member, providers_on_standin
     expect(page.locator("#id_size")).to_be_enabled()
     expect(page.locator("#estimate")).to_contain_text("$")
 
-    # The language switcher submits itself on change (bambi.js, no inline handler).
-    page.locator("#language").select_option("fr")
+    # The language switcher: a button per language (no inline handler, no submit on change).
+    page.get_by_role("button", name="Français").click()
     page.wait_for_load_state("load")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     shot(page, "40-csp-generate-fr")

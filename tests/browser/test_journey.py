@@ -112,19 +112,23 @@ def test_sign_up_confirm_log_in_add_key_generate_download_delete_bill_log_out(
     page.get_by_label("Model").select_option(label="GPT Image 1 mini")
     shot(page, "09-generate-form")
     page.locator("#generate-button").click()
-    page.wait_for_url(re.compile(r"/dashboard/generations/[0-9a-f-]+/"))
+    # The result appears on the same page, under the form that keeps the prompt.
+    result = page.locator("#runs .run").first.locator(".result-tile img")
+    expect(result).to_have_count(1)
+    assert page.url.endswith("/dashboard/generate/")
+    expect(page.get_by_label("Prompt")).to_have_value("A watercolour fawn in a snowy forest")
     generation = ImageGeneration.objects.get(user__email=email)
     assert generation.status == ImageGeneration.Status.COMPLETED
     assert standin.count("openai.generate") == 1
-    full_image = page.locator("main img").first
-    expect(full_image).to_be_visible()
-    assert full_image.evaluate("img => img.complete && img.naturalWidth > 0")
-    shot(page, "10-generation-detail")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=result.element_handle()
+    )
+    shot(page, "10-generation-in-place")
 
     # --- see it in the gallery ---------------------------------------------------------------
     _sidebar(page, "Gallery").click()
     page.wait_for_url("**/dashboard/gallery/")
-    card = page.locator(".generation-card").filter(has_text="A watercolour fawn")
+    card = page.locator(".tile").filter(has_text="A watercolour fawn")
     thumbnail = card.locator("img").first
     expect(thumbnail).to_be_visible()
     thumbnail.scroll_into_view_if_needed()
@@ -133,9 +137,14 @@ def test_sign_up_confirm_log_in_add_key_generate_download_delete_bill_log_out(
     )
     shot(page, "11-gallery-one-image")
 
-    # --- download it ------------------------------------------------------------------------
+    # --- download it (from the lightbox) ---------------------------------------------------
+    thumbnail.click()
+    lightbox = page.get_by_role("dialog")
+    expect(lightbox).to_be_visible()
     with page.expect_download() as download_info:
-        card.get_by_role("link", name="Download").click()
+        lightbox.get_by_role("link", name="Download").click()
+    page.keyboard.press("Escape")
+    expect(lightbox).to_be_hidden()
     download = download_info.value
     data = Path(download.path()).read_bytes()
     assert data.startswith(PNG_SIGNATURE)
@@ -146,7 +155,7 @@ def test_sign_up_confirm_log_in_add_key_generate_download_delete_bill_log_out(
     # --- delete it ----------------------------------------------------------------------------
     page.once("dialog", lambda dialog: dialog.accept())  # "Delete the selected …?"
     card.locator("input[type=checkbox]").check()
-    page.get_by_role("button", name="Delete selected").click()
+    page.get_by_role("button", name="Delete 1 selected").click()
     expect(page.locator(".generation-card")).to_have_count(0)
     expect(page.locator("main")).to_contain_text("Nothing here yet")
     assert not ImageGeneration.objects.filter(pk=generation.pk).exists()
@@ -194,8 +203,8 @@ def test_a_refused_prompt_shows_the_providers_reason_and_costs_nothing(
 
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("The provider refused to make this image")
-    # The first model offered is a gpt-image one: its moderation's own words.
-    expect(alert).to_contain_text("rejected by the safety system")
+    # The default model is the newest GPT Image one: OpenAI's gpt-image refusal, in its words.
+    expect(alert).to_contain_text("Your request was rejected by the safety system.")
     shot(page, "20-generate-refused")
     member.refresh_from_db()
     assert member.usage_count == 0
@@ -205,8 +214,12 @@ def test_a_refused_prompt_shows_the_providers_reason_and_costs_nothing(
 
 
 def test_a_second_key_on_the_free_plan_shows_the_upgrade_message(
-    page, member, providers_on_standin
+    page, member, providers_on_standin, settings
 ):
+    # Stripe configured: Premium is on sale, so the limit offers it (tests/browser/
+    # test_dashboard.py checks that nothing is offered when billing is off).
+    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24
+    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
     log_in(page, member.email)
     _add_key(page, "First", "OpenAI", GOOD_KEY)
     expect(page.locator(".keys-list tbody tr")).to_have_count(1)

@@ -34,8 +34,17 @@ def generate(adapter: XAIAdapter, model_id: str = "grok-imagine-image", **option
 # --- validate_key -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("flag", ["api_key_blocked", "api_key_disabled", "team_blocked"])
-def test_validate_reports_a_blocked_key_or_team_as_invalid_and_says_which(rsps, adapter, flag):
+@pytest.mark.parametrize(
+    ("flag", "sentence"),
+    [
+        ("api_key_blocked", "xAI has blocked this key."),
+        ("api_key_disabled", "This key is disabled in the xAI console."),
+        ("team_blocked", "xAI has blocked the team this key belongs to."),
+    ],
+)
+def test_validate_reports_a_blocked_key_or_team_as_invalid_in_a_sentence(
+    rsps, adapter, flag, sentence
+):
     body = recorded("xai", "api_key")
     body[flag] = True
     rsps.get(API_KEY_INFO, json=body)
@@ -43,7 +52,8 @@ def test_validate_reports_a_blocked_key_or_team_as_invalid_and_says_which(rsps, 
     check = adapter.validate_key(KEY)
 
     assert check.status == "invalid"
-    assert flag in check.reason
+    assert check.reason == sentence
+    assert flag not in check.reason  # never the API's own flag name
 
 
 # --- build_request ------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_provider_unreachable_from_the_dashboard_says_try_again(
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"name": "", "api_key": "sk-abcdefghijklmnop"}, "Give the key a name"),
+        ({"name": "x" * 101, "api_key": "sk-abcdefghijklmnop"}, "Keep the name under"),
         ({"name": "x", "api_key": ""}, "Enter the API key"),
         ({"name": "x", "api_key": "sk-" + "a" * 10_000}, "too long"),
         ({"name": "x", "api_key": "sk abc def"}, "no spaces"),
@@ -121,8 +121,10 @@ def test_an_inactive_provider_is_refused(logged_in, providers, provider_http):
 
 
 def test_second_key_on_free_plan_shows_the_upgrade_sentence(
-    logged_in, user, providers, add_configuration, provider_http
+    logged_in, user, providers, add_configuration, provider_http, settings
 ):
+    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24  # billing configured: Premium on sale
+    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
     add_configuration(user, providers["openai"])
     page = logged_in.get(KEYS).content.decode()
     assert "Your Free plan allows 1 API key" in page
@@ -229,3 +231,61 @@ def test_another_users_key_pages_answer_404(
 
 def test_an_unknown_key_page_answers_404(logged_in, providers):
     assert logged_in.get(f"{KEYS}{uuid.uuid4()}/").status_code == 404
+
+
+# --- guidance, default names, no upsell without billing ------------------------------------------
+
+
+def test_the_add_form_says_where_to_get_a_key_what_it_looks_like_and_what_it_costs(
+    logged_in, providers
+):
+    page = logged_in.get(KEYS).content.decode()
+    for link in (
+        "https://platform.openai.com/api-keys",
+        "https://aistudio.google.com/apikey",
+        "https://console.x.ai",
+    ):
+        assert f'href="{link}"' in page
+    assert "starts with “sk-”" in page and "starts with “AIza”" in page
+    assert "starts with “xai-”" in page
+    # Prices come from the active models of the catalogue: GPT Image 1 mini low to GPT Image 2
+    # high (DALL·E, retired, is left out).
+    assert "Images cost from $0.005 to $0.211 each, billed by OpenAI on your key." in page
+    assert "Checking the key with Google…" in page  # the busy label of "Check and save"
+    french = logged_in.get(KEYS, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "de 0,005\u00a0$ à 0,211\u00a0$" in french
+
+
+def test_a_key_left_unnamed_is_named_after_its_provider(logged_in, user, providers, provider_http):
+    key = new_key("google")
+    provider_http.valid(providers["google"], key)
+    response = logged_in.post(
+        KEYS, {"name": "  ", "provider": str(providers["google"].pk), "api_key": key}
+    )
+    assert response.status_code == 302
+    assert ApiConfiguration.objects.get(user=user).name == "Google"
+
+
+def test_without_billing_the_key_limit_offers_no_upgrade(
+    logged_in, user, providers, add_configuration, provider_http
+):
+    add_configuration(user, providers["openai"])
+    page = logged_in.get(KEYS).content.decode()
+    assert "Your plan allows 1 stored API key." in page
+    assert "Upgrade" not in page and "Premium" not in page
+    key = new_key("google")
+    provider_http.valid(providers["google"], key)
+    response = add(logged_in, providers["google"], key)
+    assert response.status_code == 403
+    assert "Upgrade" not in response.content.decode()
+
+
+def test_an_invalid_key_shows_the_providers_reason_in_a_sentence(logged_in, user, providers):
+    from byok.services import api_configuration_mark_invalid
+
+    configuration = store_configuration(user, providers["xai"])
+    api_configuration_mark_invalid(configuration=configuration, reason="xAI has blocked this key.")
+    for url in (KEYS, "/dashboard/"):
+        page = logged_in.get(url).content.decode()
+        assert "xAI refused this key: xAI has blocked this key." in page
+        assert "api_key_blocked" not in page

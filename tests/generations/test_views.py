@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import threading
 import zipfile
 from datetime import timedelta
@@ -276,9 +277,11 @@ def test_gallery_paginates_newest_first_with_prompt_model_and_status(logged_in, 
         and "prompt number 5<" not in first
     )
     assert "someone else" not in first
-    assert "Page 1 of 2" in first
-    second = logged_in.get("/dashboard/gallery/?page=2").content.decode()
-    assert "prompt number 0" in second
+    assert "30 generations, newest first." in first
+    older = re.search(r'href="(/dashboard/gallery/\?before=[^"]+)" rel="next"', first)
+    assert older, "no link to older generations"
+    second = logged_in.get(older.group(1).replace("&amp;", "&")).content.decode()
+    assert "prompt number 0" in second and "prompt number 6<" not in second
 
 
 def test_gallery_deletes_several_with_their_files_and_ignores_others(
@@ -331,7 +334,7 @@ def test_overview_shows_the_usage_meter_and_warnings(logged_in, user, used, expe
 def test_overview_lists_recent_generations(logged_in, user, configs, mocked):
     generate(logged_in, user, configs, mocked)
     page = logged_in.get("/dashboard/").content.decode()
-    assert "Recent generations" in page and "A fox in the snow" in page
+    assert "Latest images" in page and "A fox in the snow" in page
 
 
 # --- data rights ------------------------------------------------------------------------------

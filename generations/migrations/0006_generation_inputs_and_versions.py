@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0004_stored_key_names'),
+        ('generations', '0005_gallery_keyset_and_search'),
     ]
 
     operations = [
