@@ -15,6 +15,7 @@ from generations import labels
 from generations.cards import SENTINEL_ID, rendered_generations
 from generations.forms import OPTION_CAPABILITIES, GenerationForm
 from generations.quota import usage_for
+from generations.references import edit_script_data, references_for, takes_inputs
 from generations.selectors import (
     generate_defaults,
     latest_generations,
@@ -50,6 +51,7 @@ def _script_strings() -> dict:
         "seePlans": _("See the Premium plan"),
         "duration": _("Duration"),
         "estimate": _("Estimated cost"),
+        "sameAsImage": _("Same as the first image"),
     }
 
 
@@ -90,8 +92,25 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         (c for c in configurations if str(c.pk) == str(source.get("configuration") or "")),
         default_config,
     )
+    # An edit ("Edit" on an image): only the models that take that many input images.
+    references = references_for(user=user, source=source)
+    if references:
+        models_shown = [m for m in models if takes_inputs(m, len(references))]
+        if selected_config and not any(
+            m.provider_id == selected_config.provider_id for m in models_shown
+        ):
+            selected_config = next(
+                (
+                    c
+                    for c in configurations
+                    if any(m.provider_id == c.provider_id for m in models_shown)
+                ),
+                selected_config,
+            )
+    else:
+        models_shown = models
     usable_models = [
-        m for m in models if selected_config and m.provider_id == selected_config.provider_id
+        m for m in models_shown if selected_config and m.provider_id == selected_config.provider_id
     ]
     selected_model = next(
         (m for m in usable_models if str(m.pk) == str(source.get("model") or "")),
@@ -127,6 +146,7 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
             str(m.pk): {
                 "provider": str(m.provider_id),
                 "name": m.name,
+                "model_id": m.model_id,
                 "capabilities": m.capabilities,
             }
             for m in models
@@ -154,6 +174,9 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         "catalogue": catalogue,
         "usage": usage_for(user),
         "history": history,
+        "references": references,
+        "models_shown": {m.pk for m in models_shown},
+        "edit_data": edit_script_data(references),
         "active_nav": "generate",
     }
 

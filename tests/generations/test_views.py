@@ -151,7 +151,7 @@ def test_use_these_settings_again_prefills_the_form(logged_in, user, configs, mo
     )
     generation = ImageGeneration.objects.get()
     detail = logged_in.get(f"/dashboard/generations/{generation.pk}/").content.decode()
-    start = detail.index("/dashboard/generate/?")
+    start = detail.index("/dashboard/generate/?prompt=")  # not "Edit" (?edit=<image>)
     rerun = detail[start : detail.index('"', start)].replace("&amp;", "&")
     page = logged_in.get(rerun).content.decode()
     assert "Fox &amp; owl</textarea>" in page
