@@ -13,7 +13,7 @@ from byok.catalogue import estimate_cost
 from byok.models import ApiConfiguration, ImageModel
 from generations import labels
 from generations.cards import SENTINEL_ID, rendered_generations
-from generations.forms import OPTION_CAPABILITIES, GenerationForm
+from generations.forms import EDIT_ONLY, GENERATION_ONLY, OPTION_CAPABILITIES, GenerationForm
 from generations.quota import usage_for
 from generations.references import edit_script_data, references_for, takes_inputs
 from generations.selectors import (
@@ -121,6 +121,9 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
     options = []
     for field, capability in OPTION_CAPABILITIES.items():
         choices = capabilities.get(capability) or []
+        # Options of one kind of call only (input fidelity on edits, moderation on new images).
+        if field in (GENERATION_ONLY if references else EDIT_ONLY):
+            choices = []
         options.append(
             {
                 "name": field,
@@ -168,6 +171,13 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         "selected_config": selected_config,
         "selected_model": selected_model,
         "max_images": int(capabilities.get("max_images") or 1) if selected_model else 1,
+        # gpt-image's compression (0-100) of JPEG and WebP output; generate.js shows it only
+        # for those formats.
+        "compression": {
+            "shown": capabilities.get("output_compression") is True,
+            "value": source.get("output_compression") or "",
+            "errors": form.errors.get("output_compression") if form.is_bound else None,
+        },
         "count": count,
         "options": options,
         "estimate": estimate,

@@ -177,6 +177,10 @@
       wrapper.hidden = choices.length === 0;
       select.disabled = choices.length === 0;
     });
+    if (compressionInput && wanted.output_compression !== undefined) {
+      compressionInput.value = wanted.output_compression;
+    }
+    updateCompression();
     var maxImages = parseInt(caps.max_images, 10) || 1;
     countInput.max = maxImages;
     if (wanted.count !== undefined) countInput.value = wanted.count;
@@ -191,6 +195,18 @@
     }
     updateEstimate();
     studio.modelListeners.forEach(function (listener) { listener(model); });
+  }
+
+  // gpt-image compresses JPEG and WebP output (0-100): shown for those formats only.
+  var compression = form.querySelector('[data-option="output_compression"]');
+  var compressionInput = form.querySelector("#id_output_compression");
+  function updateCompression() {
+    if (!compression || !compressionInput) return;
+    var model = currentModel();
+    var on = Boolean(model && model.capabilities.output_compression === true) &&
+      /^(jpeg|webp)$/.test(optionValue("output_format"));
+    compression.hidden = !on;
+    compressionInput.disabled = !on;
   }
 
   function filterModels(wantedModel) {
@@ -286,6 +302,7 @@
       event.target.dataset.chosen = "1";
     }
     if (/^id_(quality|resolution|input_fidelity)$/.test(event.target.id)) updateEstimate();
+    if (event.target.id === "id_output_format") updateCompression();
   });
   // Ctrl/⌘ + Enter in the prompt generates.
   prompt.addEventListener("keydown", function (event) {
@@ -303,6 +320,9 @@
       var select = form.querySelector("#id_" + name);
       if (select && !select.disabled && select.value) parameters[API_NAMES[name]] = select.value;
     });
+    if (compressionInput && !compressionInput.disabled && compressionInput.value !== "") {
+      parameters.outputCompression = parseInt(compressionInput.value, 10);
+    }
     var body = { configId: keySelect.value, prompt: prompt.value.trim(), parameters: parameters };
     studio.requestExtenders.forEach(function (extend) { extend(body, form); });
     return body;

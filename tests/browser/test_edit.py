@@ -189,6 +189,20 @@ def test_edit_on_a_result_tile_adds_it_in_place_and_the_detail_page_links_to_the
     tile.get_by_role("link", name="Edit").click()
     expect(page.locator("#reference-list li")).to_have_count(1)
     assert page.url.endswith("/dashboard/generate/")  # in place
+    # The gallery picker adds another of the user's images as a reference.
+    other = run_generation(member, openai, "A harbour at night", modelId="gpt-image-1-mini")
+    page.reload()
+    page.get_by_role("button", name="Choose from your gallery").click()
+    expect(page.get_by_role("button", name="Choose from your gallery")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    page.locator("#reference-picker").get_by_role("button", name="A harbour at night").click()
+    references = page.locator("#reference-list li img")
+    expect(references).to_have_count(1)
+    expect(references.first).to_have_attribute(
+        "src", f"/dashboard/images/{other.images.get().pk}/thumbnail/"
+    )
+    assert_accessible(page)
     assert page.js_errors == []
 
 
@@ -202,6 +216,7 @@ def test_import_settings_from_an_image_made_by_bambi(page, member, providers_on_
         quality="high",
         size="1536x1024",
         outputFormat="webp",
+        outputCompression=70,
     )
     image = made.images.get()
     with default_storage.open(image.storage_path, "rb") as handle:
@@ -219,6 +234,7 @@ def test_import_settings_from_an_image_made_by_bambi(page, member, providers_on_
     expect(page.get_by_label("Quality")).to_have_value("high")
     expect(page.get_by_label("Size", exact=True)).to_have_value("1536x1024")
     expect(page.get_by_label("Format")).to_have_value("webp")
+    expect(page.get_by_label("Compression")).to_have_value("70")
     assert_accessible(page)
     shot(page, "83-import-settings")
 

@@ -145,3 +145,16 @@ def test_a_text_only_model_refuses_input_images(logged_in, configs, mocked):
     )
     assert response.status_code == 400
     assert "takes no input images" in response.content.decode()
+
+
+def test_options_of_one_kind_of_call_follow_the_inputs(logged_in, configs, mocked):
+    """A form posted as rendered stays valid: input fidelity only with input images,
+    moderation only without (OpenAI's edits take no moderation)."""
+    image = make_image(logged_in, configs, mocked).images.get()
+    model = str(image_model("openai", "gpt-image-1.5").pk)
+    plain = logged_in.get(GENERATE, {"model": model}).content.decode()
+    edit = logged_in.get(GENERATE, {"model": model, "edit": str(image.pk)}).content.decode()
+    assert '<select name="input_fidelity" id="id_input_fidelity" disabled>' in plain
+    assert '<select name="moderation" id="id_moderation" >' in plain
+    assert '<select name="input_fidelity" id="id_input_fidelity" >' in edit
+    assert '<select name="moderation" id="id_moderation" disabled>' in edit
