@@ -1,4 +1,5 @@
-"""Real, small images made with Pillow, for tests that need bytes a decoder accepts.
+"""Real, small images made with Pillow, for tests that need bytes a decoder accepts, and
+`media_files()` to see what landed in storage.
 
 Shared by every app's tests (provider answers, storage, thumbnails): keep the names.
 """
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 import base64
 from io import BytesIO
+from pathlib import Path
 
+from django.conf import settings
 from PIL import Image
 
 
@@ -119,3 +122,11 @@ def huge_png(width: int, height: int) -> bytes:
         + chunk(b"IDAT", b"".join(parts))
         + chunk(b"IEND", b"")
     )
+
+
+def media_files() -> list[str]:
+    """Every file stored under MEDIA_ROOT (each test has its own), relative, sorted."""
+    root = Path(settings.MEDIA_ROOT)
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

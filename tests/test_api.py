@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests/generations/conftest.py are arguments here)
 """The JSON API layer (bambi/api.py): what every answer looks like, byte for byte.
 
 The bodies below are what the API answered before it moved onto django-ninja (recorded from the
@@ -16,30 +15,13 @@ import uuid
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
-# configs, mocked and providers are fixtures of tests/generations/conftest.py, used here too.
-from tests.generations.conftest import (  # noqa: F401
-    configs,
-    generate_url,
-    image_model,
-    make_configuration,
-    mocked,
-    providers,
-    success_body,
-)
+from tests.factories import image_model, make_configuration
+from tests.recorded import generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 BIG = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    # A request in French leaves French active in this thread (LocaleMiddleware activates the
-    # request's language and nothing deactivates it): keep it from reaching later tests.
-    yield
-    translation.deactivate()
 
 
 @pytest.fixture
@@ -183,7 +165,7 @@ def test_a_generation_request_answers_the_sentence_of_its_first_failed_check(
         assert _error(_send(french, "post", "/api/generations/", body), status) == french_
 
 
-@pytest.mark.parametrize("config_id", [None, 7, "nope", str(uuid.uuid4())])
+@pytest.mark.parametrize("config_id", [None, 7, "nope", "ce65621d-091f-495c-b258-9cb1e7b5fdea"])
 def test_a_generation_with_no_key_of_the_users_is_a_404(logged_in, generation_body, config_id):
     body = {**generation_body, "configId": config_id}
     assert _error(_send(logged_in, "post", "/api/generations/", body), 404) == (
@@ -376,9 +358,9 @@ def test_rows_keep_their_fields_and_their_order(logged_in, configs):
 def test_a_generation_row_keeps_its_fields_and_their_order(
     logged_in,
     generation_body,
-    mocked,  # noqa: F811
+    rsps,
 ):
-    mocked.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
+    rsps.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
     answer = _send(logged_in, "post", "/api/generations/", generation_body)
     assert answer.status_code == 201 and answer["Content-Type"] == "application/json"
     row = answer.json()["data"]

@@ -25,8 +25,8 @@ from accounts.models import User
 from bambi import http
 from byok.models import ImageModel, Provider
 from generations.models import Image, ImageGeneration
-from tests.generations.conftest import make_configuration, media_files
-from tests.images import png_bytes
+from tests.factories import make_configuration
+from tests.images import media_files, png_bytes
 from tests.standin import StandIn
 
 pytestmark = pytest.mark.django_db
@@ -112,13 +112,6 @@ def tripwire(monkeypatch) -> list:
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     return attempts
-
-
-@pytest.fixture
-def standin(settings) -> Iterator[StandIn]:
-    with StandIn(latency=0.0, image_size=64) as server:
-        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]  # the operator's stand-in only
-        yield server
 
 
 def _private_forms(internal: InternalService, standin: StandIn) -> dict[str, str]:

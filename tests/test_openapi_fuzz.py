@@ -22,11 +22,11 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
-from byok.models import ApiConfiguration, Provider
-from generations.forms import GenerationForm
-from generations.services import generation_run
-from tests.factories import make_user
-from tests.standin import StandIn
+from byok.models import Provider
+from tests.factories import make_configuration, make_user, run_generation
+
+# schemathesis in a subprocess against a live server: slow.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "test-artifacts" / "schemathesis"
@@ -56,36 +56,18 @@ def _session_for(user) -> str:
 
 
 @pytest.fixture
-def standin(settings):
-    with StandIn(latency=0.0, image_size=64) as server:
-        # Loopback: reachable only as an allowed private host (bambi.http's network guard).
-        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
-        yield server
-
-
-@pytest.fixture
 def fuzzed(live_server, catalogue, standin, tmp_path) -> dict:
     """A user with a key on the stand-in and one generation, the served document with examples
     naming their real rows, and a schemathesis config logged in as them."""
     Provider.objects.update(api_base_url=standin.url)
     user = make_user()
-    config = ApiConfiguration(user=user, provider=catalogue["openai"], name="Fuzzed")
-    config.api_key = "sk-fuzz-good-key-1234567890"
-    config.key_hint = "sk-…7890"
-    config.is_valid = True
-    config.save()
-
-    form = GenerationForm(
-        data={
-            "configuration": str(config.pk),
-            "model": "gpt-image-1-mini",
-            "prompt": "a fawn in the snow",
-            "size": "1024x1024",
-        },
-        user=user,
+    config = make_configuration(
+        user, catalogue["openai"], name="Fuzzed", key="sk-fuzz-good-key-1234567890"
     )
-    assert form.is_valid(), form.errors
-    generation = generation_run(user=user, **form.run_arguments())
+
+    generation = run_generation(
+        user, config, "a fawn in the snow", model="gpt-image-1-mini", size="1024x1024"
+    )
 
     # The served document, plus examples naming this user's real rows, so that the examples
     # phase reaches past the 404s into the views' real work (a generation through the
@@ -131,7 +113,6 @@ api_key = "{csrf}"
 
 """
     )
-    REPORTS.mkdir(parents=True, exist_ok=True)
     return {
         "url": live_server.url,
         "document": document,
@@ -219,12 +200,20 @@ def test_schemathesis_sends_hostile_bodies_and_gets_documented_4xx_answers(fuzze
     )
     assert run.returncode == 0, _tail(run)
     # schemathesis adds cases of its own to the examples; the hostile ones got their answer.
-    assert status in _har_statuses(), _tail(run)
+    assert status in _har_statuses(schema_file), _tail(run)
 
 
-def _har_statuses() -> list[int]:
+def _reports(schema_file: Path) -> Path:
+    """Where the runs against `schema_file` write their reports: a folder of their own, so
+    that tests running at the same time (pytest-xdist) never read each other's."""
+    folder = REPORTS / schema_file.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _har_statuses(schema_file: Path) -> list[int]:
     """The answers to the POST/PATCH requests of the last run (its HAR report)."""
-    latest = max(REPORTS.glob("har-*.json"), key=lambda p: p.stat().st_mtime)
+    latest = max(_reports(schema_file).glob("har-*.json"), key=lambda p: p.stat().st_mtime)
     entries = json.loads(latest.read_text())["log"]["entries"]
     return [e["response"]["status"] for e in entries if e["request"]["method"] in ("POST", "PATCH")]
 
@@ -259,12 +248,12 @@ def _schemathesis(
         "--report",
         "junit,har",
         "--report-dir",
-        str(REPORTS),
+        str(_reports(schema_file)),
     ]
     env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "HOME": str(config_file.parent)}
     run = subprocess.run(
         command, capture_output=True, text=True, timeout=600, env=env, cwd=config_file.parent
     )
-    with open(REPORTS / "output.txt", "a") as log:
+    with open(_reports(schema_file) / "output.txt", "a") as log:
         log.write(" ".join(command[4:]) + "\n" + run.stdout + run.stderr)
     return run

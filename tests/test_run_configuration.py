@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -26,7 +25,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.ports import free_port
 from tests.standin import StandIn
+
+# A subprocess (`scripts/run`) and a whole journey over HTTP: slow.
+pytestmark = [pytest.mark.slow, pytest.mark.standin(image_size=256)]
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a-long-newcomer-passphrase-42"
@@ -36,18 +39,12 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START_TIMEOUT = 180  # the first start migrates a new SQLite file (~6 s here, more on a busy CI)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RunScript:
     """`scripts/run` in its own process group, with its terminal output in a file."""
 
     def __init__(self, workdir: Path, standin: StandIn):
         self.workdir = workdir
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env_file = workdir / ".env"
         self.database = workdir / "db.sqlite3"
@@ -118,12 +115,6 @@ class RunScript:
             text=True,
             timeout=120,
         )
-
-
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    with StandIn(latency=0.0, image_size=256) as server:
-        yield server
 
 
 @pytest.fixture

@@ -11,11 +11,7 @@ from PIL import Image
 
 from tests.standin import StandIn
 
-
-@pytest.fixture(scope="module")
-def standin():
-    with StandIn(image_size=256) as server:
-        yield server
+pytestmark = pytest.mark.standin(image_size=256)
 
 
 def _png_size(b64: str) -> tuple[int, int]:

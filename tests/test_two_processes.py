@@ -12,7 +12,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -27,20 +26,18 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from byok.models import ApiConfiguration, ImageModel, Provider
-from byok.services import key_hint
+from byok.models import ImageModel, Provider
 from generations.models import Image, ImageGeneration
-from tests.factories import make_user
+from tests.factories import make_configuration, make_user
+from tests.ports import free_port
 from tests.standin import StandIn
+
+# Two gunicorn processes and a redis-server; the stand-in answers after 0.3 s so that the
+# burst overlaps.
+pytestmark = [pytest.mark.slow, pytest.mark.standin(latency=0.3, image_size=256)]
 
 ROOT = Path(__file__).resolve().parent.parent
 BURST = 100
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -89,12 +86,6 @@ def _app_env(port: int, standin: StandIn | None, extra: dict[str, str]) -> dict[
 
 
 @pytest.fixture
-def standin():
-    with StandIn(latency=0.3, image_size=256) as server:
-        yield server
-
-
-@pytest.fixture
 def two_apps(tmp_path, standin):
     """Two gunicorn processes on two loopback ports; yields their base URLs."""
     with two_app_processes(tmp_path, standin, {}) as urls:
@@ -106,7 +97,7 @@ def two_app_processes(tmp_path, standin: StandIn, extra: dict[str, str]):
     """Start two gunicorn processes with `extra` in their environment; their base URLs."""
     procs, urls, logs = [], [], []
     for n in range(2):
-        port = _free_port()
+        port = free_port()
         log = open(tmp_path / f"gunicorn-{n}.log", "wb")  # noqa: SIM115 - closed below
         logs.append(log)
         procs.append(
@@ -151,11 +142,7 @@ def two_app_processes(tmp_path, standin: StandIn, extra: dict[str, str]):
 def test_a_burst_across_two_processes_never_passes_the_monthly_limit(catalogue, two_apps, standin):
     Provider.objects.update(api_base_url=standin.url)
     user = make_user(usage_count=49)
-    config = ApiConfiguration(
-        user=user, provider=catalogue["openai"], name="burst", key_hint=key_hint("sk-burst")
-    )
-    config.api_key = "sk-burst-good-key"
-    config.save()
+    config = make_configuration(user, catalogue["openai"], name="burst", key="sk-burst-good-key")
     model = ImageModel.objects.get(provider=catalogue["openai"], model_id="gpt-image-1.5")
 
     client = Client()
@@ -219,7 +206,7 @@ def redis_url(tmp_path_factory):
         pytest.skip("redis-server is not installed; scripts/test installs Debian's redis-server")
     import redis
 
-    port = _free_port()
+    port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     log = open(workdir / "redis.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import responses
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -17,18 +16,10 @@ from accounts.models import SecurityEvent, User
 from byok.models import ApiConfiguration
 from generations import storage
 from generations.models import ApiUsage, Image, ImageGeneration
-from tests.billing.conftest import StripeStandIn, stripe_keys  # noqa: F401  (fixture)
-from tests.factories import make_user
-from tests.generations.conftest import make_configuration
+from tests.factories import make_configuration, make_user
 from tests.images import png_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
-
-
-@pytest.fixture
-def stripe_api(stripe_keys, user):  # noqa: F811  (the imported fixture)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield StripeStandIn(rsps, user)
 
 
 def _owning_everything(user, catalogue, n: int) -> dict:
@@ -81,7 +72,7 @@ def _all_gone(user, owned: dict) -> None:
 
 
 @pytest.fixture
-def operator(db) -> Client:
+def user_admin_client(db) -> Client:
     """Staff who may view and delete users, and nothing else (no right on keys, usage...)."""
     staff = make_user(is_staff=True, email="operator@example.com")
     staff.user_permissions.set(
@@ -95,19 +86,19 @@ def operator(db) -> Client:
 
 
 def test_deleting_a_user_in_the_admin_cleans_up_like_the_account_page(
-    operator, user, catalogue, stripe_api
+    user_admin_client, user, catalogue, stripe_api
 ):
     owned = _owning_everything(user, catalogue, 1)
     url = f"/admin/accounts/user/{user.pk}/delete/"
 
-    confirm = operator.get(url)
+    confirm = user_admin_client.get(url)
     assert confirm.status_code == 200
     page = confirm.content.decode()
     assert "Are you sure" in page and "API usage" in page  # Django's summary of what goes
     assert "would require deleting the following protected" not in page
     assert "doesn't have permission" not in page
 
-    done = operator.post(url, {"post": "yes"})
+    done = user_admin_client.post(url, {"post": "yes"})
     assert done.status_code == 302
 
     _all_gone(user, owned)
@@ -118,7 +109,7 @@ def test_deleting_a_user_in_the_admin_cleans_up_like_the_account_page(
 
 
 def test_the_bulk_delete_action_cleans_up_every_selected_user(
-    operator, user, catalogue, stripe_api
+    user_admin_client, user, catalogue, stripe_api
 ):
     other = make_user()
     bystander = make_user()
@@ -128,10 +119,10 @@ def test_the_bulk_delete_action_cleans_up_every_selected_user(
     }
     selection = {"action": "delete_selected", "_selected_action": [str(user.pk), str(other.pk)]}
 
-    confirm = operator.post("/admin/accounts/user/", selection)
+    confirm = user_admin_client.post("/admin/accounts/user/", selection)
     assert confirm.status_code == 200
     assert "Are you sure" in confirm.content.decode()
-    done = operator.post("/admin/accounts/user/", {**selection, "post": "yes"})
+    done = user_admin_client.post("/admin/accounts/user/", {**selection, "post": "yes"})
     assert done.status_code == 302
 
     for member, things in owned.items():

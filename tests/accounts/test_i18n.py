@@ -16,6 +16,7 @@ from django.utils import translation
 
 from byok.models import ApiConfiguration
 from byok.providers.errors import ProviderTimeout
+from tests.factories import make_configuration
 
 pytestmark = pytest.mark.django_db
 
@@ -25,22 +26,12 @@ MO_FILE = LOCALE_DIR / "django.mo"
 FR = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
 
 
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    """LocaleMiddleware leaves the request's language active in the thread: put English back
-    so tests that run next (outside a request) are not in French."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 @pytest.fixture
 def with_key(user, catalogue) -> ApiConfiguration:
     """A stored OpenAI key, so the generate page shows its form."""
-    configuration = ApiConfiguration(user=user, provider=catalogue["openai"], name="Perso")
-    configuration.api_key = "sk-proj-" + "a1B2c3D4" * 6
-    configuration.key_hint = "sk-…c3D4"
-    configuration.save()
-    return configuration
+    return make_configuration(
+        user, catalogue["openai"], name="Perso", key="sk-proj-" + "a1B2c3D4" * 6
+    )
 
 
 def _text(response) -> str:

@@ -67,6 +67,7 @@ def run_django(code: str, env: dict, tmp_path: Path | None = None) -> subprocess
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ENCRYPTION_KEY", "ALLOWED_HOSTS"])
 def test_start_up_refuses_a_missing_secret_with_debug_off(missing):
     env = {k: v for k, v in PROD_ENV.items() if k != missing}
@@ -76,12 +77,14 @@ def test_start_up_refuses_a_missing_secret_with_debug_off(missing):
     assert f"The environment variable {missing} is required when DEBUG is off" in result.stderr
 
 
+@pytest.mark.slow
 def test_start_up_with_debug_on_uses_development_defaults(tmp_path):
     result = run_django("print('started')", {"DEBUG": "1"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
 
 
+@pytest.mark.slow
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = dict(
         PROD_ENV, STRIPE_SECRET_KEY="sk_test_" + "a" * 24, STRIPE_PREMIUM_PRICE_ID="price_1abc"
@@ -111,6 +114,7 @@ def _healthz_in_a_new_process(database_url: str) -> tuple[int, float]:
     return int(match.group(1)), float(match.group(2))
 
 
+@pytest.mark.slow
 def test_healthz_answers_503_at_once_when_the_database_port_is_closed():
     # A real connection attempt to a closed port on loopback, through the pooled settings.
     with socket.socket() as s:
@@ -121,6 +125,7 @@ def test_healthz_answers_503_at_once_when_the_database_port_is_closed():
     assert seconds < 3  # a load balancer's patience, not the pool's 30 s
 
 
+@pytest.mark.slow
 def test_healthz_answers_503_within_3_seconds_when_the_database_hangs():
     # A server that accepts the TCP connection and then never says a word.
     with socket.socket() as silent:
@@ -139,6 +144,7 @@ def test_healthz_answers_200_when_the_database_answers(client):
     assert response.content == b"ok\n"
 
 
+@pytest.mark.slow
 def test_production_static_pipeline_and_404_page_without_traceback(tmp_path):
     # The release step (collectstatic with whitenoise's manifest storage), then a page with
     # DEBUG off: a styled 404 that links the hashed stylesheet, and never a traceback.
@@ -165,6 +171,7 @@ def test_production_static_pipeline_and_404_page_without_traceback(tmp_path):
     assert re.search(r"/static/css/bambi\.[0-9a-f]{12}\.css", result.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", ["1", "0"])
 def test_no_private_host_is_allowed_unless_listed(debug, tmp_path):
     env = {**PROD_ENV, "DEBUG": debug}
@@ -177,6 +184,7 @@ def test_no_private_host_is_allowed_unless_listed(debug, tmp_path):
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_a_malformed_private_host_stops_start_up_with_a_sentence(tmp_path):
     env = {**PROD_ENV, "PROVIDER_PRIVATE_HOSTS": "localhost:8765,standin"}
     result = run_django("print('started')", env, tmp_path)
@@ -203,6 +211,7 @@ def _values(path: Path) -> dict[str, str]:
     )
 
 
+@pytest.mark.slow
 def test_first_start_writes_debug_and_fresh_secrets_and_later_starts_keep_them(tmp_path):
     env_file = tmp_path / ".env"
     assert "Wrote DEBUG, SECRET_KEY, ENCRYPTION_KEY" in _dev_env(env_file).stdout
@@ -219,6 +228,7 @@ def test_first_start_writes_debug_and_fresh_secrets_and_later_starts_keep_them(t
     assert _values(other)["SECRET_KEY"] != first["SECRET_KEY"]  # generated, not a constant
 
 
+@pytest.mark.slow
 def test_an_existing_env_file_gets_only_what_it_lacks(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("SECRET_KEY=mine\nexport STRIPE_SECRET_KEY=sk_test_x")
@@ -229,6 +239,7 @@ def test_an_existing_env_file_gets_only_what_it_lacks(tmp_path):
     assert values["DEBUG"] == "1" and values["ENCRYPTION_KEY"]
 
 
+@pytest.mark.slow
 def test_manage_py_commands_read_the_development_env_file(tmp_path):
     env_file = tmp_path / ".env"
     _dev_env(env_file)
@@ -253,6 +264,7 @@ def test_manage_py_commands_read_the_development_env_file(tmp_path):
     assert "no issues" in found.stdout
 
 
+@pytest.mark.slow
 def test_the_test_suite_ignores_a_developers_env_file(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("DEBUG=1\nSECRET_KEY=from-the-env-file\n")
@@ -298,6 +310,7 @@ BAD_SETTINGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("bad", "words"), BAD_SETTINGS)
 def test_check_refuses_a_bad_setting_naming_it_without_printing_it(tmp_path, bad, words):
     a_file = tmp_path / "a-file"
@@ -312,6 +325,7 @@ def test_check_refuses_a_bad_setting_naming_it_without_printing_it(tmp_path, bad
     assert SECRET_LOOKING not in output  # secrets are named, never printed
 
 
+@pytest.mark.slow
 def test_migrate_refuses_an_invalid_encryption_key_before_touching_the_database(tmp_path):
     database = tmp_path / "db.sqlite3"
     env = {"DEBUG": "1", "ENCRYPTION_KEY": "short", "DATABASE_URL": f"sqlite:///{database}"}
@@ -321,12 +335,14 @@ def test_migrate_refuses_an_invalid_encryption_key_before_touching_the_database(
     assert "Applying" not in result.stdout
 
 
+@pytest.mark.slow
 def test_development_settings_pass_the_checks(tmp_path):
     result = manage(["check"], {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}"})
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.slow
 def test_runserver_refuses_an_invalid_encryption_key(tmp_path):
     env = {"DEBUG": "1", "ENCRYPTION_KEY": "short", "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}"}
     result = manage(["runserver", "--noreload", "127.0.0.1:0"], env)
@@ -334,6 +350,7 @@ def test_runserver_refuses_an_invalid_encryption_key(tmp_path):
     assert "ENCRYPTION_KEY is not a valid key" in result.stderr
 
 
+@pytest.mark.slow
 def test_gunicorn_refuses_an_invalid_encryption_key(tmp_path):
     env = {
         **PROD_ENV,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from djstripe.models import Customer, IdempotencyKey
 
 from accounts.models import SecurityEvent
-from tests.billing.conftest import PRICE_ID
+from tests.stripe_standin import PRICE_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -237,6 +237,7 @@ class SilentStripe:
             conn.close()
 
 
+@pytest.mark.slow  # waits out the real connect and read timeouts (~10 s)
 def test_stripe_not_answering_is_a_502_in_under_15_seconds(
     logged_in, stripe_keys, monkeypatch, settings
 ):

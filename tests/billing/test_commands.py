@@ -14,7 +14,7 @@ from django.core.management.sql import emit_post_migrate_signal
 from djstripe.models import WebhookEndpoint
 
 from billing.services import WEBHOOK_EVENTS, webhook_endpoint_sync, webhook_endpoint_url
-from tests.billing.conftest import API, WEBHOOK_SECRET, load
+from tests.stripe_standin import API, WEBHOOK_SECRET, load
 
 pytestmark = pytest.mark.django_db
 

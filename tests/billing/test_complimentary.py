@@ -16,18 +16,11 @@ from accounts.services import complimentary_premium_end, complimentary_premium_g
 from billing.plans import FREE, PREMIUM, plan_for, with_plan_annotations
 from generations.models import ImageGeneration
 from generations.quota import quota_reserve
-from tests.factories import make_user
+from tests.factories import make_configuration
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 CHANGELIST = "/admin/accounts/user/"
-
-
-@pytest.fixture
-def operator(client):
-    admin = make_user("ops@example.com", is_staff=True, is_superuser=True)
-    client.force_login(admin)
-    return admin
 
 
 def test_a_gift_makes_the_user_premium_until_it_ends(user, operator):
@@ -58,7 +51,7 @@ def test_a_second_gift_adds_to_the_first_and_each_is_in_the_security_log(user, o
         ).order_by("created_at")
     )
     assert [e.detail["months"] for e in events] == [1, 2]
-    assert events[0].detail["given_by"] == "ops@example.com"
+    assert events[0].detail["given_by"] == operator.email
     assert events[0].detail["reason"] == "bug"
     assert events[1].detail["previous_until"] == first.isoformat()
 
@@ -94,52 +87,48 @@ def test_the_admin_list_agrees_in_one_query(user, other_user, operator, django_a
     assert users[operator.pk] == FREE
 
 
-def test_the_admin_action_asks_for_months_then_gives_premium(client, user, other_user, operator):
+def test_the_admin_action_asks_for_months_then_gives_premium(admin_client, user, other_user):
     chosen = {"action": "give_complimentary_premium", "_selected_action": [user.pk, other_user.pk]}
-    page = client.post(CHANGELIST, chosen)
+    page = admin_client.post(CHANGELIST, chosen)
     assert page.status_code == 200
     assert "Give complimentary Premium" in page.content.decode()
     assert user.email in page.content.decode()
 
-    refused = client.post(CHANGELIST, {**chosen, "apply": "1", "months": "40"})
+    refused = admin_client.post(CHANGELIST, {**chosen, "apply": "1", "months": "40"})
     assert refused.status_code == 200
     assert "less than or equal to 36" in refused.content.decode()
     assert not User.objects.filter(complimentary_premium_until__isnull=False).exists()
 
-    done = client.post(CHANGELIST, {**chosen, "apply": "1", "months": "6", "reason": "outage"})
+    done = admin_client.post(
+        CHANGELIST, {**chosen, "apply": "1", "months": "6", "reason": "outage"}
+    )
     assert done.status_code == 302
     for someone in (user, other_user):
         someone.refresh_from_db()
         assert plan_for(someone) == PREMIUM
     assert SecurityEvent.objects.filter(kind="complimentary_premium").count() == 2
-    listing = client.get(CHANGELIST).content.decode()
+    listing = admin_client.get(CHANGELIST).content.decode()
     assert "Premium (complimentary until" in listing
 
 
-def test_the_field_cannot_be_edited_by_hand_in_the_admin(client, user, operator):
-    page = client.get(f"{CHANGELIST}{user.pk}/change/").content.decode()
+def test_the_field_cannot_be_edited_by_hand_in_the_admin(admin_client, user):
+    page = admin_client.get(f"{CHANGELIST}{user.pk}/change/").content.decode()
     assert 'name="complimentary_premium_until"' not in page  # read-only: through the action
 
 
-def test_the_billing_page_says_premium_is_a_gift(client, user, operator):
+def test_the_billing_page_says_premium_is_a_gift(logged_in, user, operator):
     complimentary_premium_grant(user=user, months=2, by_operator=operator)
-    user.refresh_from_db()
-    client.force_login(user)
-    page = client.get("/dashboard/billing/").content.decode()
+    page = logged_in.get("/dashboard/billing/").content.decode()
     assert "Complimentary Premium until" in page
     assert "a gift from the Bambi AI team" in page
     assert "Premium" in page.split('class="billing-plan-line"', 1)[1][:200]
 
 
-def test_the_user_list_shows_plan_usage_keys_and_last_generation(client, user, operator, catalogue):
-    from byok.models import ApiConfiguration
-
-    config = ApiConfiguration(user=user, provider=catalogue["openai"], name="k")
-    config.api_key = "sk-proj-" + "k" * 40
-    config.save()
+def test_the_user_list_shows_plan_usage_keys_and_last_generation(admin_client, user, catalogue):
+    make_configuration(user, catalogue["openai"])
     ImageGeneration.objects.create(user=user, prompt="x")
     User.objects.filter(pk=user.pk).update(usage_count=7)
-    html = client.get(CHANGELIST).content.decode()
+    html = admin_client.get(CHANGELIST).content.decode()
     row = html.split(user.email, 1)[1].split("</tr>", 1)[0]
     assert '<td class="field-usage_count">7</td>' in row
     assert '<td class="field-keys_count">1</td>' in row
@@ -147,8 +136,8 @@ def test_the_user_list_shows_plan_usage_keys_and_last_generation(client, user, o
     assert last and last.group(1).strip() not in ("", "-")
 
 
-def test_the_admin_is_branded_and_shows_three_stripe_lists(client, operator):
-    html = client.get("/admin/").content.decode()
+def test_the_admin_is_branded_and_shows_three_stripe_lists(admin_client):
+    html = admin_client.get("/admin/").content.decode()
     assert "Bambi AI" in html
     for shown in (
         "/admin/djstripe/customer/",
@@ -164,4 +153,4 @@ def test_the_admin_is_branded_and_shows_three_stripe_lists(client, operator):
         "/admin/auth/group/",
     ):
         assert hidden not in html
-    assert client.get("/admin/djstripe/invoice/").status_code == 404
+    assert admin_client.get("/admin/djstripe/invoice/").status_code == 404

@@ -10,8 +10,10 @@ from djstripe.models import Customer
 
 from accounts.models import User
 from billing.plans import FREE, PREMIUM, plan_for, subscription_status_for, with_plan_annotations
-from tests.billing.conftest import make_event, post_event
-from tests.factories import make_user
+from tests.factories import image_model, make_configuration, make_user
+from tests.images import png_bytes
+from tests.recorded import generate_url, success_body
+from tests.stripe_standin import make_event, post_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -94,23 +96,15 @@ def test_admin_user_list_shows_plan_and_subscription_status(client, user, other_
 
 # --- the plan drives the limits, through the real endpoints ----------------------------------
 
-OPENAI_BASE = "https://openai.billing.test"
-
 
 @pytest.fixture
-def openai(catalogue):
-    provider = catalogue["openai"]
-    provider.api_base_url = OPENAI_BASE
-    provider.save()
-    return provider
+def openai(providers):
+    return providers["openai"]
 
 
-def add_key_through_api(client, provider, stripe_api, n):
+def add_key_through_api(client, provider, provider_http, n):
     key = f"sk-proj-bAmBiBiLlInGtEsTkEy{n:04d}aaaaaaaaaaaaaaaaaaaaaaaaaaaaaQa42"
-    stripe_api.rsps.get(
-        f"{OPENAI_BASE}/v1/models",
-        json={"object": "list", "data": [{"id": "gpt-image-1.5", "object": "model"}]},
-    )
+    provider_http.valid(provider, key)
     return client.post(
         "/api/api-configurations/",
         data=json.dumps({"name": f"key {n}", "providerId": str(provider.pk), "apiKey": key}),
@@ -123,51 +117,50 @@ def become_premium(client, endpoint, stripe_api):
     assert post_event(client, endpoint, event).status_code == 200
 
 
-def test_free_users_second_key_is_refused(logged_in, user, openai, stripe_api):
-    assert add_key_through_api(logged_in, openai, stripe_api, 1).status_code == 201
+def test_free_users_second_key_is_refused(logged_in, user, openai, stripe_api, provider_http):
+    assert add_key_through_api(logged_in, openai, provider_http, 1).status_code == 201
 
-    response = add_key_through_api(logged_in, openai, stripe_api, 2)
+    response = add_key_through_api(logged_in, openai, provider_http, 2)
 
     assert response.status_code == 403
     assert "Premium" in response.json()["error"]
 
 
-def test_premium_users_second_key_is_accepted(logged_in, user, openai, endpoint, stripe_api):
+def test_premium_users_second_key_is_accepted(
+    logged_in, user, openai, endpoint, stripe_api, provider_http
+):
     become_premium(logged_in, endpoint, stripe_api)
-    assert add_key_through_api(logged_in, openai, stripe_api, 1).status_code == 201
+    assert add_key_through_api(logged_in, openai, provider_http, 1).status_code == 201
 
-    response = add_key_through_api(logged_in, openai, stripe_api, 2)
+    response = add_key_through_api(logged_in, openai, provider_http, 2)
 
     assert response.status_code == 201
 
 
 def test_after_downgrade_the_extra_keys_stay_but_no_new_one_is_accepted(
-    logged_in, user, openai, endpoint, stripe_api
+    logged_in, user, openai, endpoint, stripe_api, provider_http
 ):
     become_premium(logged_in, endpoint, stripe_api)
-    add_key_through_api(logged_in, openai, stripe_api, 1)
-    add_key_through_api(logged_in, openai, stripe_api, 2)
+    add_key_through_api(logged_in, openai, provider_http, 1)
+    add_key_through_api(logged_in, openai, provider_http, 2)
     deleted = make_event(
         "customer.subscription.deleted", stripe_api.set_subscription(status="canceled")
     )
     post_event(logged_in, endpoint, deleted)
 
     listed = logged_in.get("/api/api-configurations/").json()["data"]
-    refused = add_key_through_api(logged_in, openai, stripe_api, 3)
+    refused = add_key_through_api(logged_in, openai, provider_http, 3)
 
     assert plan_for(user) == FREE
     assert len(listed) == 2
     assert refused.status_code == 403
 
 
-def generate(client, configuration, stripe_api):
-    from byok.models import ImageModel
-    from tests.images import b64, png_bytes
-
-    model = ImageModel.objects.get(provider__slug="openai", model_id="gpt-image-1.5")
-    stripe_api.rsps.post(
-        f"{OPENAI_BASE}/v1/images/generations",
-        json={"created": 1795000000, "data": [{"b64_json": b64(png_bytes(32, 32))}]},
+def generate(client, configuration, rsps):
+    model = image_model("openai", "gpt-image-1.5")
+    rsps.post(
+        generate_url("openai", "gpt-image-1.5"),
+        json=success_body("openai", "gpt-image-1.5", [png_bytes(32, 32)]),
     )
     return client.post(
         "/api/generations/",
@@ -184,30 +177,27 @@ def generate(client, configuration, stripe_api):
 
 @pytest.fixture
 def stored_key(user, openai):
-    from byok.models import ApiConfiguration
-
-    configuration = ApiConfiguration(user=user, provider=openai, name="mine", key_hint="sk-…Qa42")
-    configuration.api_key = "sk-proj-bAmBiStOrEdKeY000000000000000000000000000000Qa42"
-    configuration.save()
-    return configuration
+    return make_configuration(
+        user, openai, name="mine", key="sk-proj-bAmBiStOrEdKeY000000000000000000000000000000Qa42"
+    )
 
 
-def test_free_user_at_50_generations_is_refused(logged_in, user, stored_key, stripe_api):
+def test_free_user_at_50_generations_is_refused(logged_in, user, stored_key, stripe_api, rsps):
     User.objects.filter(pk=user.pk).update(usage_count=50)
 
-    response = generate(logged_in, stored_key, stripe_api)
+    response = generate(logged_in, stored_key, rsps)
 
     assert response.status_code == 403
     assert "Premium" in response.json()["error"]
 
 
 def test_premium_user_at_50_generations_is_not_refused(
-    logged_in, user, stored_key, endpoint, stripe_api
+    logged_in, user, stored_key, endpoint, stripe_api, rsps
 ):
     become_premium(logged_in, endpoint, stripe_api)
     User.objects.filter(pk=user.pk).update(usage_count=50)
 
-    response = generate(logged_in, stored_key, stripe_api)
+    response = generate(logged_in, stored_key, rsps)
 
     assert response.status_code == 201, response.content
     user.refresh_from_db()

@@ -1,5 +1,5 @@
 """Stripe events posted to dj-stripe's webhook view with a real signature; the Stripe API
-calls dj-stripe makes while syncing are answered by the stand-in (tests/billing/conftest.py)."""
+calls dj-stripe makes while syncing are answered by the stand-in (tests/stripe_standin.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from djstripe.models import Customer, Event, Subscription, WebhookEventTrigger
 
 from accounts.models import SecurityEvent
 from billing.plans import FREE, PREMIUM, plan_for
-from tests.billing.conftest import make_event, post_event, sign
+from byok.models import ApiConfiguration
+from tests.factories import make_configuration
+from tests.stripe_standin import make_event, post_event, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -103,13 +105,9 @@ def client_page(client, user) -> str:
 def test_cancellation_at_period_end_keeps_premium_until_the_subscription_is_deleted(
     client, endpoint, stripe_api, user, catalogue
 ):
-    from byok.models import ApiConfiguration
-
     checkout_completed(client, endpoint, stripe_api)
     for n in range(3):  # Premium allows more than one key
-        ApiConfiguration.objects.create(
-            user=user, provider=catalogue["openai"], name=f"key {n}", api_key=f"sk-x{n}" * 8
-        )
+        make_configuration(user, catalogue["openai"], name=f"key {n}", key=f"sk-x{n}" * 8)
 
     subscription_event(
         client,

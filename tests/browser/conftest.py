@@ -1,31 +1,23 @@
-"""Fixtures of the end-to-end browser tests: Debian's headless Chromium driven by Playwright's
-sync API, against pytest-django's live server, with the provider catalogue pointed at the
-local provider stand-in. Nothing is mocked: the browser talks HTTP to Bambi, Bambi talks
-HTTP to the stand-in, mail goes to Django's locmem outbox.
-
-Screenshots land in test-artifacts/screenshots/ (gitignored) so a person can look at them.
+"""Fixtures of the end-to-end browser tests (local to this folder): Debian's headless Chromium
+driven by Playwright's sync API, against pytest-django's live server, with the provider
+catalogue pointed at the local provider stand-in (`providers_on_standin`, tests/conftest.py).
+Nothing is mocked: the browser talks HTTP to Bambi, Bambi talks HTTP to the stand-in, mail
+goes to Django's locmem outbox. What the tests do on a page is in tests/browser/pages.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from byok.models import ApiConfiguration, Provider
-from generations.forms import GenerationForm
-from generations.models import ImageGeneration
-from generations.schemas import normalise_parameters
-from generations.services import generation_run
-from tests.factories import PASSWORD, make_user
+from tests.browser.pages import TIMEOUT_MS, watched_page
+from tests.factories import make_user
 from tests.standin import StandIn
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Chromium flags that keep a headless run quiet and offline: no sandbox (CI runs as root),
 # no GPU, no background calls home, no QUIC.
 CHROMIUM_ARGS = [
@@ -37,9 +29,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PHONE = {"width": 390, "height": 844}
-# Generous: the live server is a single process; a generation is a real HTTP round trip.
-TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
@@ -75,18 +64,10 @@ def browser(tmp_path_factory) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def standin() -> Iterator[StandIn]:
+    """One stand-in for the whole browser session, with full-size images for the screenshots
+    (`providers_on_standin` resets it before each test)."""
     with StandIn(latency=0.0, image_size=1024) as server:
         yield server
-
-
-@pytest.fixture
-def providers_on_standin(catalogue, standin, settings) -> dict[str, Provider]:
-    """The seeded catalogue with every provider's `api_base_url` pointed at the stand-in,
-    which Bambi may reach as an allowed private host (it listens on loopback)."""
-    settings.PROVIDER_PRIVATE_HOSTS = [standin.host_port]
-    Provider.objects.update(api_base_url=standin.url)
-    standin.reset()
-    return {p.slug: p for p in Provider.objects.all()}
 
 
 @pytest.fixture
@@ -99,172 +80,15 @@ def context(browser, live_server) -> Iterator[BrowserContext]:
     ctx.close()
 
 
-CSP_MARKERS = ("Content Security Policy", "Content-Security-Policy")
-
-
-def watch_csp(page: Page) -> list[str]:
-    """Collect every Content-Security-Policy violation Chromium reports on `page` (it logs each
-    one to the console: "Refused to apply inline style because it violates…")."""
-    violations: list[str] = []
-
-    def on_console(message) -> None:
-        if any(marker in message.text for marker in CSP_MARKERS):
-            violations.append(f"{page.url}: {message.text}")
-
-    page.on("console", on_console)
-    return violations
-
-
 @pytest.fixture
 def page(context) -> Iterator[Page]:
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # type: ignore[attr-defined]  # read by tests: no JS errors
-    page.csp_violations = watch_csp(page)  # type: ignore[attr-defined]
+    page = watched_page(context)
     yield page
     # Every browser test fails on a CSP violation, whether or not it looked for one.
     assert page.csp_violations == [], "\n".join(page.csp_violations)  # type: ignore[attr-defined]
-
-
-def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Log in through the real login form and wait for the dashboard."""
-    page.goto("/accounts/login/")
-    # By field name, not label: the same in every language.
-    form = page.locator("form").filter(has=page.locator("input[type=password]"))
-    form.locator("input[name=login]").fill(email)
-    form.locator("input[name=password]").fill(password)
-    form.locator("button[type=submit], input[type=submit]").first.click()
-    page.wait_for_url("**/dashboard/")
 
 
 @pytest.fixture
 def member(providers_on_standin):
     """A confirmed Free user with no key yet."""
     return make_user()
-
-
-def run_generation(
-    user, configuration: ApiConfiguration, prompt: str, **parameters
-) -> ImageGeneration:
-    """A generation made through the real proxy (the stand-in answers), the way the generate
-    page and the API make it: the API's parameter names, the form, then generation_run.
-    A provider refusal raises GenerationFailed, the failed row stored."""
-    form = GenerationForm(
-        data={
-            "configuration": str(configuration.pk),
-            "prompt": prompt,
-            **normalise_parameters(parameters),
-        },
-        user=user,
-    )
-    assert form.is_valid(), form.errors
-    return generation_run(user=user, **form.run_arguments())
-
-
-# --- accessibility, phones, languages -----------------------------------------------------------
-
-AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-# WCAG 2.x A and AA rules plus axe's best practices; a violation of "serious" or "critical"
-# impact fails the test.
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-def axe_violations(page: Page) -> list[dict]:
-    """axe-core's violations on the current page (every impact). axe is evaluated through the
-    DevTools protocol, not added as a <script>: the page's Content-Security-Policy stays as
-    strict as for users."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE_SOURCE)
-    return page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, {
-                runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]
-            });
-            return result.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 4).map(n => n.target.join(" ") + " :: " + n.failureSummary)
-            }));
-        }""",
-        AXE_TAGS,
-    )
-
-
-def assert_accessible(page: Page) -> None:
-    """No serious or critical axe-core violation on the current page."""
-    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
-    assert blocking == [], f"{page.url}:\n" + "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
-        for v in blocking
-    )
-
-
-def horizontal_overflow(page: Page) -> int:
-    """How many pixels the page scrolls sideways (0 when it fits the screen)."""
-    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-
-
-def small_tap_targets(page: Page) -> list[str]:
-    """Visible buttons, form controls and stand-alone links smaller than 44 × 44 px (links
-    inside a sentence are exempt, as in WCAG 2.5.8)."""
-    return page.evaluate(
-        """() => {
-            const small = [];
-            const controls = document.querySelectorAll(
-                "button, .button, select, input:not([type=hidden]), textarea, summary, " +
-                "nav a, .tile-check, .pagination a, .actions a");
-            for (const el of controls) {
-                if (el.closest("dialog:not([open]), template, [hidden]")) continue;
-                const style = getComputedStyle(el);
-                if (style.display === "none" || style.visibility === "hidden") continue;
-                // A checkbox or radio counts by the label around it (the tap area).
-                const label = el.matches("input[type=checkbox], input[type=radio]")
-                    ? el.closest("label") : null;
-                const box = (label || el).getBoundingClientRect();
-                if (box.width === 0 && box.height === 0) continue;
-                const field = el.matches("input, select, textarea");
-                if (box.height < 43.5 || (box.width < 43.5 && !field)) {
-                    const text = (el.innerText || el.value || el.name || "").trim();
-                    const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
-                    small.push(`${el.tagName.toLowerCase()} "${text.slice(0, 30)}" ${size}`);
-                }
-            }
-            return small;
-        }"""
-    )
-
-
-def set_language(context: BrowserContext, live_server_url: str, code: str) -> None:
-    """Choose the page language the way the footer's switcher does (its cookie)."""
-    context.add_cookies([{"name": "django_language", "value": code, "url": live_server_url}])
-
-
-def phone_context(browser: Browser, live_server_url: str) -> BrowserContext:
-    ctx = browser.new_context(
-        base_url=live_server_url,
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        accept_downloads=True,
-    )
-    ctx.set_default_timeout(TIMEOUT_MS)
-    return ctx
-
-
-def watched_page(ctx: BrowserContext) -> Page:
-    """A page of `ctx` that records JS errors and CSP violations like the `page` fixture."""
-    new = ctx.new_page()
-    errors: list[str] = []
-    new.on("pageerror", lambda exc: errors.append(str(exc)))
-    new.js_errors = errors  # type: ignore[attr-defined]
-    new.csp_violations = watch_csp(new)  # type: ignore[attr-defined]
-    return new

@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from byok.models import ApiConfiguration, Provider
-from tests.browser.conftest import log_in, shot
-from tests.factories import PASSWORD, make_user
+from byok.models import Provider
+from tests.browser.pages import log_in, shot
+from tests.factories import PASSWORD, make_configuration, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +32,12 @@ def test_allauth_pages_render_without_a_violation(page, live_server, catalogue):
 
 
 def test_the_dashboard_works_under_the_policy(page, member, providers_on_standin, settings):
-    config = ApiConfiguration(user=member, provider=providers_on_standin["openai"], name="CSP")
-    config.api_key = "sk-proj-csp-good-key-0123456789abcdef"
-    config.key_hint = "sk-…cdef"
-    config.is_valid = True
-    config.save()
+    make_configuration(
+        member,
+        providers_on_standin["openai"],
+        name="CSP",
+        key="sk-proj-csp-good-key-0123456789abcdef",
+    )
     log_in(page, member.email)
 
     # The usage meter (a <progress>, no inline width) shows the month's use.

@@ -17,16 +17,15 @@ from billing.plans import PREMIUM, plan_for
 from byok.models import ApiConfiguration
 from generations.models import ImageGeneration
 from generations.services import GenerationFailed
-from tests.browser.conftest import (
+from tests.browser.pages import (
     horizontal_overflow,
     log_in,
     phone_context,
-    run_generation,
     set_language,
     shot,
     watched_page,
 )
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_configuration, make_user, run_generation
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +35,7 @@ UPGRADE = re.compile(r"upgrade|premium plan|passer à premium", re.I)
 
 
 def add_key(user, provider, key=OPENAI_KEY, name="Personal", valid=True) -> ApiConfiguration:
-    config = ApiConfiguration(user=user, provider=provider, name=name)
-    config.api_key = key
-    config.key_hint = f"{key[:3]}…{key[-4:]}"
-    config.is_valid = valid
-    config.save()
-    return config
+    return make_configuration(user, provider, name=name, key=key, is_valid=valid)
 
 
 def generate(user, config, prompt, **parameters) -> ImageGeneration | None:
@@ -96,8 +90,9 @@ def test_generate_in_place_with_placeholders_then_images_reuse_and_delete(
     meta = run.locator(".run-meta")
     for words in ("GPT Image 2", "Quality: high", "Format: PNG", "Images: 2"):
         expect(meta).to_contain_text(words)
-    # At least the stand-in's 2.5 s (more on a busy machine).
-    expect(meta).to_contain_text(re.compile(r"Duration: (2\.[5-9]|[3-9]\.\d|\d\d+\.\d) s"))
+    # The stand-in took 2.5 s; how much longer the whole run took depends on the machine's load.
+    duration = re.search(r"Duration: (\d+\.\d) s", meta.inner_text())
+    assert duration and float(duration.group(1)) >= 2.5, meta.inner_text()
     expect(page.locator(".usage-line").first).to_contain_text("1 / 50")
     tile = run.locator(".result-tile").first
     for action in ("Download", "Open", "Use as a starting point", "Delete"):
@@ -471,11 +466,10 @@ def test_account_page_hides_oauth_and_shows_the_destructive_button_as_such(
 
 @pytest.mark.parametrize("billing_on", [False, True])
 def test_no_upgrade_offered_anywhere_when_billing_is_off(
-    page, member, providers_on_standin, settings, billing_on
+    page, member, providers_on_standin, request, billing_on
 ):
     if billing_on:
-        settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24
-        settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
+        request.getfixturevalue("stripe_keys")  # Stripe configured: Premium on sale
     add_key(member, providers_on_standin["openai"])
     User.objects.filter(pk=member.pk).update(usage_count=45)  # the meter warns at 80 %
     log_in(page, member.email)

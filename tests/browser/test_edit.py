@@ -13,9 +13,10 @@ from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 from playwright.sync_api import expect
 
-from byok.models import ApiConfiguration, ImageModel
+from byok.models import ImageModel
 from generations.models import ImageGeneration
-from tests.browser.conftest import assert_accessible, log_in, run_generation, shot
+from tests.browser.pages import assert_accessible, log_in, shot
+from tests.factories import make_configuration, run_generation
 from tests.standin import EDITED_COLOUR
 
 pytestmark = pytest.mark.browser
@@ -24,13 +25,8 @@ OPENAI_KEY = "sk-proj-browser-edit-key-0123456789abcdef"
 GOOGLE_KEY = "AIzaSyBrowserEditKey0123456789abcdefghi"
 
 
-def add_key(user, provider, key: str, name: str) -> ApiConfiguration:
-    config = ApiConfiguration(user=user, provider=provider, name=name)
-    config.api_key = key
-    config.key_hint = f"{key[:3]}…{key[-4:]}"
-    config.is_valid = True
-    config.save()
-    return config
+def add_key(user, provider, key: str, name: str):
+    return make_configuration(user, provider, key=key, name=name)
 
 
 def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:

@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from byok.models import ApiConfiguration
 from generations.models import Image, ImageGeneration
-from tests.browser.conftest import PHONE, log_in, shot, watch_csp
-from tests.factories import PASSWORD
+from tests.browser.pages import log_in, shot, watch_csp
+from tests.factories import PASSWORD, make_configuration
 
 pytestmark = pytest.mark.browser
 
@@ -190,11 +190,7 @@ def test_sign_up_confirm_log_in_add_key_generate_download_delete_bill_log_out(
 def test_a_refused_prompt_shows_the_providers_reason_and_costs_nothing(
     page, member, providers_on_standin
 ):
-    config = ApiConfiguration(user=member, provider=providers_on_standin["openai"], name="Mine")
-    config.api_key = GOOD_KEY
-    config.key_hint = "sk-…cdef"
-    config.is_valid = True
-    config.save()
+    make_configuration(member, providers_on_standin["openai"], name="Mine", key=GOOD_KEY)
 
     log_in(page, member.email)
     page.goto("/dashboard/generate/")
@@ -214,12 +210,10 @@ def test_a_refused_prompt_shows_the_providers_reason_and_costs_nothing(
 
 
 def test_a_second_key_on_the_free_plan_shows_the_upgrade_message(
-    page, member, providers_on_standin, settings
+    page, member, providers_on_standin, stripe_keys
 ):
-    # Stripe configured: Premium is on sale, so the limit offers it (tests/browser/
-    # test_dashboard.py checks that nothing is offered when billing is off).
-    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24
-    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
+    # Stripe configured (`stripe_keys`): Premium is on sale, so the limit offers it
+    # (tests/browser/test_dashboard.py checks that nothing is offered when billing is off).
     log_in(page, member.email)
     _add_key(page, "First", "OpenAI", GOOD_KEY)
     expect(page.locator(".keys-list tbody tr")).to_have_count(1)
@@ -231,41 +225,3 @@ def test_a_second_key_on_the_free_plan_shows_the_upgrade_message(
     expect(add.locator("input[type=password]")).to_have_count(0)
     shot(page, "21-keys-second-key-on-free")
     assert ApiConfiguration.objects.filter(user=member).count() == 1
-
-
-def test_every_dashboard_page_fits_a_phone_screen(
-    browser, live_server, member, providers_on_standin
-):
-    # With a key, so the generate page shows its whole form.
-    config = ApiConfiguration(user=member, provider=providers_on_standin["openai"], name="Phone")
-    config.api_key = GOOD_KEY
-    config.key_hint = "sk-…cdef"
-    config.is_valid = True
-    config.save()
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    csp = watch_csp(page)
-    try:
-        log_in(page, member.email)
-        for name, path in [
-            ("overview", "/dashboard/"),
-            ("keys", "/dashboard/keys/"),
-            ("generate", "/dashboard/generate/"),
-            ("gallery", "/dashboard/gallery/"),
-            ("billing", "/dashboard/billing/"),
-            ("account", "/dashboard/account/"),
-        ]:
-            response = page.goto(path)
-            assert response is not None and response.status == 200, path
-            shot(page, f"30-phone-{name}")
-            overflow = page.evaluate(
-                "() => document.documentElement.scrollWidth - window.innerWidth"
-            )
-            assert overflow <= 1, f"{path} scrolls sideways by {overflow}px on a phone"
-        page.goto("/")
-        shot(page, "30-phone-landing")
-    finally:
-        context.close()
-    assert csp == []

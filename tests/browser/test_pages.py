@@ -8,20 +8,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from byok.models import ApiConfiguration
 from generations.services import GenerationFailed
-from tests.browser.conftest import (
+from tests.browser.pages import (
     assert_accessible,
     horizontal_overflow,
     log_in,
     phone_context,
-    run_generation,
     set_language,
     shot,
     small_tap_targets,
     watched_page,
 )
-from tests.factories import make_user
+from tests.factories import make_configuration, make_user, run_generation
 
 pytestmark = pytest.mark.browser
 
@@ -55,11 +53,7 @@ PUBLIC_PAGES = [
 def member_with_images(provider) -> tuple:
     """A user with a key and a few generations made through the real proxy (stand-in)."""
     user = make_user()
-    config = ApiConfiguration(user=user, provider=provider, name="Personal")
-    config.api_key = GOOD_KEY
-    config.key_hint = "sk-…cdef"
-    config.is_valid = True
-    config.save()
+    config = make_configuration(user, provider, name="Personal", key=GOOD_KEY)
     generations = []
     for prompt, count in [
         ("A lighthouse at dusk, oil painting", 1),

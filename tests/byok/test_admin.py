@@ -4,15 +4,9 @@ import pytest
 
 from accounts.models import SecurityEvent
 from byok.models import ApiConfiguration, ImageModel, Provider
-from tests.byok.conftest import store_configuration
+from tests.factories import make_configuration
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def test_operator_changes_a_providers_base_url_and_deactivates_it(admin_client, providers):
@@ -96,7 +90,7 @@ def test_broken_capabilities_are_refused_with_a_reason(
 def test_configuration_change_list_shows_owner_provider_name_hint_and_validity(
     admin_client, user, providers
 ):
-    configuration = store_configuration(user, providers["xai"], name="Grok at work")
+    configuration = make_configuration(user, providers["xai"], name="Grok at work")
     page = admin_client.get("/admin/byok/apiconfiguration/").content.decode()
     for text in (user.email, "xAI", "Grok at work", configuration.key_hint):
         assert text in page
@@ -104,7 +98,7 @@ def test_configuration_change_list_shows_owner_provider_name_hint_and_validity(
 
 
 def test_configuration_page_never_shows_the_key_nor_its_ciphertext(admin_client, user, providers):
-    configuration = store_configuration(user, providers["openai"], name="Secret")
+    configuration = make_configuration(user, providers["openai"], name="Secret")
     stored = ApiConfiguration.objects.get(pk=configuration.pk)
     ciphertext = stored.__dict__["api_key"]
     response = admin_client.get(f"/admin/byok/apiconfiguration/{configuration.pk}/change/")
@@ -117,7 +111,7 @@ def test_configuration_page_never_shows_the_key_nor_its_ciphertext(admin_client,
 
 
 def test_operators_cannot_add_or_edit_configurations(admin_client, user, providers):
-    configuration = store_configuration(user, providers["openai"], name="Untouched")
+    configuration = make_configuration(user, providers["openai"], name="Untouched")
     assert admin_client.get("/admin/byok/apiconfiguration/add/").status_code == 403
     admin_client.post(
         f"/admin/byok/apiconfiguration/{configuration.pk}/change/", {"name": "Changed"}
@@ -126,7 +120,7 @@ def test_operators_cannot_add_or_edit_configurations(admin_client, user, provide
 
 
 def test_operator_deleting_a_configuration_is_recorded(admin_client, operator, user, providers):
-    configuration = store_configuration(user, providers["openai"])
+    configuration = make_configuration(user, providers["openai"])
     response = admin_client.post(
         f"/admin/byok/apiconfiguration/{configuration.pk}/delete/", {"post": "yes"}
     )

@@ -5,7 +5,8 @@ import pytest
 
 from accounts.models import SecurityEvent
 from byok.models import ApiConfiguration, ImageModel
-from tests.byok.conftest import INVALID_REASONS, PROVIDERS, new_key, store_configuration
+from tests.factories import make_configuration, new_key
+from tests.recorded import INVALID_REASONS, PROVIDERS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -28,10 +29,11 @@ def create_body(provider, key, name="My key"):
 # --- catalogue -------------------------------------------------------------------------------
 
 
-def test_providers_lists_active_providers_with_their_active_models(logged_in, providers):
+def test_providers_lists_active_providers_with_their_active_models(logged_in, catalogue):
+    # `catalogue`, not `providers`: that one switches the retired models back on.
     ImageModel.objects.filter(model_id="gpt-image-1-mini").update(is_active=False)
-    providers["xai"].is_active = False
-    providers["xai"].save()
+    catalogue["xai"].is_active = False
+    catalogue["xai"].save()
     response = logged_in.get("/api/providers/")
     assert response.status_code == 200
     rows = {row["slug"]: row for row in response.json()["data"]}
@@ -205,16 +207,16 @@ def test_an_unsupported_method_answers_405_json(logged_in, providers):
 
 
 def test_list_shows_only_my_configurations_newest_first(logged_in, user, other_user, providers):
-    first = store_configuration(user, providers["openai"], name="First")
-    second = store_configuration(user, providers["google"], name="Second")
-    store_configuration(other_user, providers["openai"], name="Not mine")
+    first = make_configuration(user, providers["openai"], name="First")
+    second = make_configuration(user, providers["google"], name="Second")
+    make_configuration(other_user, providers["openai"], name="Not mine")
     response = logged_in.get(LIST)
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["data"]] == [str(second.pk), str(first.pk)]
 
 
 def test_get_one_configuration(logged_in, user, providers):
-    configuration = store_configuration(user, providers["xai"], name="Grok")
+    configuration = make_configuration(user, providers["xai"], name="Grok")
     response = logged_in.get(detail_url(configuration.pk))
     assert response.status_code == 200
     data = response.json()["data"]
@@ -222,7 +224,7 @@ def test_get_one_configuration(logged_in, user, providers):
 
 
 def test_patch_renames(logged_in, user, providers):
-    configuration = store_configuration(user, providers["openai"], name="Old")
+    configuration = make_configuration(user, providers["openai"], name="Old")
     response = post(logged_in, detail_url(configuration.pk), {"name": "New"}, "patch")
     assert response.status_code == 200
     assert response.json()["data"]["name"] == "New"
@@ -231,7 +233,7 @@ def test_patch_renames(logged_in, user, providers):
 
 @pytest.mark.parametrize("slug", PROVIDERS)
 def test_patch_replaces_the_key_after_checking_it(logged_in, user, providers, provider_http, slug):
-    configuration = store_configuration(user, providers[slug])
+    configuration = make_configuration(user, providers[slug])
     new = new_key(slug)
     provider_http.valid(providers[slug], new)
     response = post(logged_in, detail_url(configuration.pk), {"apiKey": new}, "patch")
@@ -244,7 +246,7 @@ def test_patch_replaces_the_key_after_checking_it(logged_in, user, providers, pr
 def test_patch_with_a_bad_key_answers_400_and_keeps_name_and_key(
     logged_in, user, providers, provider_http, slug
 ):
-    configuration = store_configuration(user, providers[slug], name="Kept")
+    configuration = make_configuration(user, providers[slug], name="Kept")
     new = new_key(slug)
     provider_http.invalid(providers[slug], new)
     response = post(
@@ -257,7 +259,7 @@ def test_patch_with_a_bad_key_answers_400_and_keeps_name_and_key(
 
 
 def test_patch_with_the_provider_down_answers_502(logged_in, user, providers, provider_http):
-    configuration = store_configuration(user, providers["google"])
+    configuration = make_configuration(user, providers["google"])
     provider_http.down(providers["google"])
     response = post(logged_in, detail_url(configuration.pk), {"apiKey": new_key("google")}, "patch")
     assert response.status_code == 502
@@ -266,7 +268,7 @@ def test_patch_with_the_provider_down_answers_502(logged_in, user, providers, pr
 
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"apiKey": "a b c"}, {"name": 3}])
 def test_patch_with_nothing_usable_answers_400(logged_in, user, providers, body):
-    configuration = store_configuration(user, providers["openai"], name="Same")
+    configuration = make_configuration(user, providers["openai"], name="Same")
     response = post(logged_in, detail_url(configuration.pk), body, "patch")
     assert response.status_code == 400
     assert response.json()["error"]
@@ -274,7 +276,7 @@ def test_patch_with_nothing_usable_answers_400(logged_in, user, providers, body)
 
 
 def test_delete_removes_the_configuration(logged_in, user, providers):
-    configuration = store_configuration(user, providers["openai"])
+    configuration = make_configuration(user, providers["openai"])
     response = logged_in.delete(detail_url(configuration.pk))
     assert response.status_code == 200
     assert response.json() == {"data": {"success": True}}
@@ -295,7 +297,7 @@ def test_a_missing_configuration_answers_404_json(logged_in, providers):
 def test_another_users_configuration_answers_404_on_every_method(
     logged_in, other_user, providers, provider_http, method
 ):
-    theirs = store_configuration(other_user, providers["openai"], name="Theirs")
+    theirs = make_configuration(other_user, providers["openai"], name="Theirs")
     new = new_key("openai")
     provider_http.valid(providers["openai"], new)
     if method == "get":
@@ -314,7 +316,7 @@ def test_another_users_configuration_answers_404_on_every_method(
 def test_revalidating_another_users_configuration_answers_404(
     logged_in, other_user, providers, provider_http
 ):
-    theirs = store_configuration(other_user, providers["openai"])
+    theirs = make_configuration(other_user, providers["openai"])
     provider_http.invalid(providers["openai"], theirs.clear_key)
     response = post(logged_in, VALIDATE, {"configId": str(theirs.pk)})
     assert response.status_code == 404
@@ -392,7 +394,7 @@ def test_validate_api_key_with_bad_input_answers_4xx_json(logged_in, providers, 
 def test_validate_api_key_with_a_config_id_revalidates_the_stored_key(
     logged_in, user, providers, provider_http
 ):
-    configuration = store_configuration(user, providers["google"])
+    configuration = make_configuration(user, providers["google"])
     provider_http.invalid(providers["google"], configuration.clear_key)
     response = post(logged_in, VALIDATE, {"configId": str(configuration.pk)})
     assert response.status_code == 200
@@ -407,7 +409,7 @@ def test_validate_api_key_with_a_config_id_revalidates_the_stored_key(
 def test_revalidating_with_the_provider_unreachable_keeps_the_status(
     logged_in, user, providers, provider_http, outcome, status
 ):
-    configuration = store_configuration(user, providers["xai"])
+    configuration = make_configuration(user, providers["xai"])
     provider_http.outcome(outcome, providers["xai"], configuration.clear_key)
     response = post(logged_in, VALIDATE, {"configId": str(configuration.pk)})
     assert response.status_code == status

@@ -20,7 +20,7 @@ from byok.migrations._seed_0002 import PROVIDERS as SEEDED
 from byok.models import ImageModel, Provider
 from generations.models import Image, ImageGeneration
 from generations.storage import images_store
-from tests.generations.conftest import make_configuration
+from tests.factories import make_configuration
 from tests.images import png_bytes
 from tests.recorded import recorded
 

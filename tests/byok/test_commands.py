@@ -8,7 +8,7 @@ from django.db import connection
 
 from byok.crypto import keyring
 from byok.models import ApiConfiguration
-from tests.byok.conftest import store_configuration
+from tests.factories import make_configuration
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +35,9 @@ def test_rotation_reencrypts_every_row_with_the_first_key_and_is_idempotent(
     old, new = new_encryption_key(), new_encryption_key()
     settings.ENCRYPTION_KEYS = [old]
     rows = [
-        store_configuration(user, providers["openai"], name="a"),
-        store_configuration(user, providers["google"], name="b"),
-        store_configuration(other_user, providers["xai"], name="c"),
+        make_configuration(user, providers["openai"], name="a"),
+        make_configuration(user, providers["google"], name="b"),
+        make_configuration(other_user, providers["xai"], name="c"),
     ]
     before = {row.pk: ApiConfiguration.objects.get(pk=row.pk).updated_at for row in rows}
     settings.ENCRYPTION_KEYS = [new, old]
@@ -56,8 +56,8 @@ def test_rotation_reencrypts_every_row_with_the_first_key_and_is_idempotent(
 def test_rotation_reports_a_row_it_cannot_decrypt_by_id_and_leaves_it(settings, user, providers):
     old, new = new_encryption_key(), new_encryption_key()
     settings.ENCRYPTION_KEYS = [old]
-    good = store_configuration(user, providers["openai"], name="good")
-    broken = store_configuration(user, providers["openai"], name="broken")
+    good = make_configuration(user, providers["openai"], name="good")
+    broken = make_configuration(user, providers["openai"], name="broken")
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE byok_apiconfiguration SET encrypted_api_key = %s WHERE id = %s",

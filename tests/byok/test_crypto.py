@@ -6,7 +6,7 @@ from django.db import connection
 
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration
-from tests.byok.conftest import new_key, store_configuration
+from tests.factories import make_configuration, new_key
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +34,13 @@ def write_raw_ciphertext(configuration, value: str) -> None:
 
 def test_a_stored_key_reads_back_in_clear(user, catalogue):
     key = new_key("openai")
-    configuration = store_configuration(user, catalogue["openai"], key=key)
+    configuration = make_configuration(user, catalogue["openai"], key=key)
     assert ApiConfiguration.objects.get(pk=configuration.pk).api_key == key
 
 
 def test_the_database_column_holds_ciphertext_not_the_key(user, catalogue):
     key = new_key("google")
-    configuration = store_configuration(user, catalogue["google"], key=key)
+    configuration = make_configuration(user, catalogue["google"], key=key)
     stored = raw_ciphertext(configuration)
     assert stored.startswith("v1:")
     assert key not in stored
@@ -50,8 +50,8 @@ def test_the_database_column_holds_ciphertext_not_the_key(user, catalogue):
 
 def test_the_same_key_encrypts_differently_each_time(user, other_user, catalogue):
     key = new_key("xai")
-    first = store_configuration(user, catalogue["xai"], key=key)
-    second = store_configuration(other_user, catalogue["xai"], key=key)
+    first = make_configuration(user, catalogue["xai"], key=key)
+    second = make_configuration(other_user, catalogue["xai"], key=key)
     assert raw_ciphertext(first) != raw_ciphertext(second)
 
 
@@ -61,18 +61,18 @@ def test_rows_written_with_an_old_key_still_decrypt_after_a_new_key_is_added(
     old, new = new_encryption_key(), new_encryption_key()
     settings.ENCRYPTION_KEYS = [old]
     key = new_key("openai")
-    configuration = store_configuration(user, catalogue["openai"], key=key)
+    configuration = make_configuration(user, catalogue["openai"], key=key)
     settings.ENCRYPTION_KEYS = [new, old]
     assert ApiConfiguration.objects.get(pk=configuration.pk).api_key == key
     # New writes use the first key: the old key alone cannot read them.
-    fresh = store_configuration(user, catalogue["openai"], name="Fresh")
+    fresh = make_configuration(user, catalogue["openai"], name="Fresh")
     settings.ENCRYPTION_KEYS = [old]
     with pytest.raises(DecryptionError, match="not in ENCRYPTION_KEY"):
         ApiConfiguration.objects.get(pk=fresh.pk).api_key  # noqa: B018
 
 
 def test_tampered_ciphertext_raises_an_error_naming_the_row(user, catalogue):
-    configuration = store_configuration(user, catalogue["openai"])
+    configuration = make_configuration(user, catalogue["openai"])
     stored = raw_ciphertext(configuration)
     prefix, payload = stored.rsplit(":", 1)
     blob = bytearray(base64.b64decode(payload))
@@ -85,15 +85,15 @@ def test_tampered_ciphertext_raises_an_error_naming_the_row(user, catalogue):
 
 
 def test_garbage_in_the_column_raises_an_error_naming_the_row(user, catalogue):
-    configuration = store_configuration(user, catalogue["openai"])
+    configuration = make_configuration(user, catalogue["openai"])
     write_raw_ciphertext(configuration, "not a ciphertext at all")
     with pytest.raises(DecryptionError, match=str(configuration.pk)):
         ApiConfiguration.objects.get(pk=configuration.pk).api_key  # noqa: B018
 
 
 def test_ciphertext_copied_onto_another_users_row_does_not_decrypt(user, other_user, catalogue):
-    victim = store_configuration(user, catalogue["openai"], name="Victim")
-    attacker = store_configuration(other_user, catalogue["openai"], name="Attacker")
+    victim = make_configuration(user, catalogue["openai"], name="Victim")
+    attacker = make_configuration(other_user, catalogue["openai"], name="Attacker")
     write_raw_ciphertext(attacker, raw_ciphertext(victim))
     with pytest.raises(DecryptionError) as excinfo:
         ApiConfiguration.objects.get(pk=attacker.pk).api_key  # noqa: B018
@@ -103,8 +103,8 @@ def test_ciphertext_copied_onto_another_users_row_does_not_decrypt(user, other_u
 
 
 def test_ciphertext_copied_onto_another_row_of_the_same_user_does_not_decrypt(user, catalogue):
-    first = store_configuration(user, catalogue["openai"], name="First")
-    second = store_configuration(user, catalogue["openai"], name="Second")
+    first = make_configuration(user, catalogue["openai"], name="First")
+    second = make_configuration(user, catalogue["openai"], name="Second")
     write_raw_ciphertext(second, raw_ciphertext(first))
     with pytest.raises(DecryptionError):
         ApiConfiguration.objects.get(pk=second.pk).api_key  # noqa: B018

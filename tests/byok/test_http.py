@@ -46,6 +46,7 @@ def test_generate_timeout_reads_the_provider_settings(settings):
     assert http.generate_timeout() == (3.0, 90.0)
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_module_imports_and_answers_timeouts_without_django_settings():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     code = "from bambi import http; print(http.generate_timeout(), http.download_max_bytes())"

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 
 from byok.models import ApiConfiguration
-from tests.byok.conftest import new_key
+from tests.factories import new_key
 
 pytestmark = pytest.mark.django_db
 
@@ -231,11 +231,10 @@ def test_the_debug_error_page_never_shows_a_key(
     import requests
 
     from byok.services import KeyCheckResult
-    from tests.byok.conftest import store_configuration
-    from tests.generations.conftest import image_model
+    from tests.factories import image_model, make_configuration
 
     provider = providers["openai"]
-    stored = store_configuration(user, provider)
+    stored = make_configuration(user, provider)
     new = new_key("openai")
     stored.is_valid = True
     stored.save()

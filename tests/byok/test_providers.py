@@ -38,7 +38,10 @@ from byok.providers.openai import OpenAIAdapter
 from byok.providers.xai import XAIAdapter
 from generations.inputs import InputImage
 from tests.images import b64, image_size, jpeg_bytes, mask_png, png_bytes, webp_bytes
-from tests.standin import EDITED_COLOUR, StandIn
+from tests.standin import EDITED_COLOUR
+
+# The end-to-end tests below get the stand-in with small images.
+pytestmark = pytest.mark.standin(image_size=32)
 
 # --- registry -----------------------------------------------------------------------------------
 
@@ -186,20 +189,6 @@ def test_decode_b64_turns_garbage_into_provider_unavailable(value):
 
 
 # --- end to end over loopback -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def standin():
-    with StandIn(latency=0.0, image_size=32) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _standin_reachable(request, settings):
-    """The stand-in listens on loopback: Bambi reaches it only as an allowed private host."""
-    if "standin" in request.fixturenames:
-        standin = request.getfixturevalue("standin")
-        settings.PROVIDER_PRIVATE_HOSTS = [*settings.PROVIDER_PRIVATE_HOSTS, standin.host_port]
 
 
 # (slug, model, good key, options)

@@ -12,19 +12,9 @@ import pytest
 from accounts.models import User
 from bambi import ratelimit
 from byok.models import ApiConfiguration, ImageModel, Provider
-from tests.factories import make_user
-from tests.generations.conftest import make_configuration
-from tests.standin import StandIn
+from tests.factories import make_configuration, make_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def standin(settings, catalogue):
-    with StandIn(latency=0.0, image_size=32) as server:
-        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
-        Provider.objects.update(api_base_url=server.url)
-        yield server
+pytestmark = [pytest.mark.django_db, pytest.mark.standin(image_size=32)]
 
 
 def _check(client, provider, key: str, **extra):
@@ -42,7 +32,9 @@ def _assert_refusal(response) -> None:
     assert "Too many API key checks" in response.json()["error"]
 
 
-def test_twelve_quick_key_checks_get_a_429_and_the_provider_sees_ten(client, user, standin):
+def test_twelve_quick_key_checks_get_a_429_and_the_provider_sees_ten(
+    client, user, standin, providers_on_standin
+):
     client.force_login(user)
     openai = Provider.objects.get(slug="openai")
 
@@ -55,7 +47,7 @@ def test_twelve_quick_key_checks_get_a_429_and_the_provider_sees_ten(client, use
     assert standin.count("openai.models") == 10
 
 
-def test_the_refusal_says_when_to_come_back(client, user, standin):
+def test_the_refusal_says_when_to_come_back(client, user, providers_on_standin):
     client.force_login(user)
     openai = Provider.objects.get(slug="openai")
     for n in range(10):
@@ -69,7 +61,9 @@ def test_the_refusal_says_when_to_come_back(client, user, standin):
     assert "Try again in" in response.json()["error"]
 
 
-def test_adding_and_replacing_keys_through_the_api_are_checks_too(client, user, standin):
+def test_adding_and_replacing_keys_through_the_api_are_checks_too(
+    client, user, standin, providers_on_standin
+):
     client.force_login(user)
     openai = Provider.objects.get(slug="openai")
     for n in range(5):
@@ -97,10 +91,12 @@ def test_adding_and_replacing_keys_through_the_api_are_checks_too(client, user, 
     _assert_refusal(refused)
     assert standin.count("openai.models") == calls  # the refused one reached no provider
     configuration.refresh_from_db()
-    assert configuration.api_key == configuration.clear_key_for_tests  # unchanged
+    assert configuration.api_key == configuration.clear_key  # unchanged
 
 
-def test_the_keys_form_answers_429_with_the_sentence(client, standin, settings):
+def test_the_keys_form_answers_429_with_the_sentence(
+    client, standin, providers_on_standin, settings
+):
     settings.RATE_LIMIT_KEY_CHECKS_PER_MINUTE = 3
     user = make_user()
     client.force_login(user)
@@ -123,7 +119,9 @@ def test_the_keys_form_answers_429_with_the_sentence(client, standin, settings):
     assert not ApiConfiguration.objects.filter(user=user).exists()
 
 
-def test_the_replace_form_and_the_recheck_button_answer_429(client, user, standin, settings):
+def test_the_replace_form_and_the_recheck_button_answer_429(
+    client, user, standin, providers_on_standin, settings
+):
     settings.RATE_LIMIT_KEY_CHECKS_PER_MINUTE = 1
     client.force_login(user)
     configuration = make_configuration(user, Provider.objects.get(slug="openai"))
@@ -141,7 +139,7 @@ def test_the_replace_form_and_the_recheck_button_answer_429(client, user, standi
     assert standin.count("openai.models") == 1
 
 
-def test_one_address_is_limited_across_accounts(standin, settings):
+def test_one_address_is_limited_across_accounts(standin, providers_on_standin, settings):
     settings.RATE_LIMIT_KEY_CHECKS_PER_IP_PER_MINUTE = 30
     from django.test import Client
 
@@ -159,7 +157,7 @@ def test_one_address_is_limited_across_accounts(standin, settings):
     assert standin.count("openai.models") == 30
 
 
-def test_the_daily_limit_outlasts_the_minute(client, user, standin, settings):
+def test_the_daily_limit_outlasts_the_minute(client, user, providers_on_standin, settings):
     settings.RATE_LIMIT_KEY_CHECKS_PER_DAY = 3
     client.force_login(user)
     openai = Provider.objects.get(slug="openai")
@@ -172,7 +170,7 @@ def test_the_daily_limit_outlasts_the_minute(client, user, standin, settings):
     assert int(response["Retry-After"]) > 3600
 
 
-def test_a_limit_of_zero_is_off(client, user, standin, settings):
+def test_a_limit_of_zero_is_off(client, user, providers_on_standin, settings):
     settings.RATE_LIMIT_KEY_CHECKS_PER_MINUTE = 0
     settings.RATE_LIMIT_KEY_CHECKS_PER_IP_PER_MINUTE = 0
     client.force_login(user)
@@ -184,7 +182,7 @@ def test_a_limit_of_zero_is_off(client, user, standin, settings):
 
 
 def test_generations_are_limited_per_minute_before_any_quota_or_provider(
-    client, user, standin, settings
+    client, user, standin, providers_on_standin, settings
 ):
     settings.RATE_LIMIT_GENERATIONS_PER_MINUTE = 2
     client.force_login(user)
@@ -210,7 +208,9 @@ def test_generations_are_limited_per_minute_before_any_quota_or_provider(
     assert User.objects.get(pk=user.pk).usage_count == 2  # refusals reserve nothing
 
 
-def test_the_generate_page_answers_429_with_the_sentence(client, user, standin, settings):
+def test_the_generate_page_answers_429_with_the_sentence(
+    client, user, standin, providers_on_standin, settings
+):
     settings.RATE_LIMIT_GENERATIONS_PER_MINUTE = 1
     client.force_login(user)
     configuration = make_configuration(user, Provider.objects.get(slug="xai"))

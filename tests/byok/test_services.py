@@ -5,7 +5,8 @@ from billing.plans import PlanLimitReached
 from byok import services
 from byok.key_checks import KeyNotAccepted
 from byok.models import ApiConfiguration
-from tests.byok.conftest import INVALID_REASONS, PROVIDERS, new_key, store_configuration
+from tests.factories import make_configuration, new_key
+from tests.recorded import INVALID_REASONS, PROVIDERS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -119,7 +120,7 @@ def test_the_free_limit_counts_each_users_keys_separately(
 
 def test_keys_kept_beyond_the_limit_after_a_downgrade_stay_usable(user, providers):
     # A former Premium user with three keys is Free now: nothing is deleted or disabled.
-    kept = [store_configuration(user, providers["openai"], name=f"k{i}") for i in range(3)]
+    kept = [make_configuration(user, providers["openai"], name=f"k{i}") for i in range(3)]
     assert not services.can_add_configuration(user=user)
     for configuration in kept:
         stored = ApiConfiguration.objects.get(pk=configuration.pk)

@@ -4,7 +4,8 @@ import pytest
 
 from accounts.models import SecurityEvent
 from byok.models import ApiConfiguration
-from tests.byok.conftest import INVALID_REASONS, PROVIDERS, new_key, store_configuration
+from tests.factories import make_configuration, new_key
+from tests.recorded import INVALID_REASONS, PROVIDERS
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,8 @@ def test_keys_page_needs_a_login(client, providers):
 
 
 def test_keys_page_lists_name_provider_hint_status_and_dates(logged_in, user, providers):
-    good = store_configuration(user, providers["openai"], name="Work OpenAI")
-    bad = store_configuration(user, providers["xai"], name="Old Grok")
+    good = make_configuration(user, providers["openai"], name="Work OpenAI")
+    bad = make_configuration(user, providers["xai"], name="Old Grok")
     bad.is_valid = False
     bad.save()
     response = logged_in.get(KEYS)
@@ -121,10 +122,9 @@ def test_an_inactive_provider_is_refused(logged_in, providers, provider_http):
 
 
 def test_second_key_on_free_plan_shows_the_upgrade_sentence(
-    logged_in, user, providers, add_configuration, provider_http, settings
+    logged_in, user, providers, add_configuration, provider_http, stripe_keys
 ):
-    settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24  # billing configured: Premium on sale
-    settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
+    # Stripe configured (`stripe_keys`): Premium on sale.
     add_configuration(user, providers["openai"])
     page = logged_in.get(KEYS).content.decode()
     assert "Your Free plan allows 1 API key" in page
@@ -142,7 +142,7 @@ def test_second_key_on_free_plan_shows_the_upgrade_sentence(
 
 
 def test_rename_from_the_dashboard(logged_in, user, providers):
-    configuration = store_configuration(user, providers["openai"], name="Old")
+    configuration = make_configuration(user, providers["openai"], name="Old")
     edit = logged_in.get(f"{KEYS}{configuration.pk}/")
     assert edit.status_code == 200 and 'value="Old"' in edit.content.decode()
     response = logged_in.post(f"{KEYS}{configuration.pk}/rename/", {"name": "Renamed"})
@@ -155,7 +155,7 @@ def test_rename_from_the_dashboard(logged_in, user, providers):
 
 @pytest.mark.parametrize("slug", PROVIDERS)
 def test_replace_the_key_from_the_dashboard(logged_in, user, providers, provider_http, slug):
-    configuration = store_configuration(user, providers[slug])
+    configuration = make_configuration(user, providers[slug])
     url = f"{KEYS}{configuration.pk}/replace/"
     bad = new_key(slug)
     provider_http.invalid(providers[slug], bad)
@@ -183,7 +183,7 @@ def test_replace_the_key_from_the_dashboard(logged_in, user, providers, provider
 def test_revalidate_from_the_dashboard(
     logged_in, user, providers, provider_http, outcome, badge, message
 ):
-    configuration = store_configuration(user, providers["openai"])
+    configuration = make_configuration(user, providers["openai"])
     provider_http.outcome(outcome, providers["openai"], configuration.clear_key)
     response = logged_in.post(f"{KEYS}{configuration.pk}/validate/", follow=True)
     assert response.status_code == 200
@@ -192,7 +192,7 @@ def test_revalidate_from_the_dashboard(
 
 
 def test_delete_asks_for_confirmation_first(logged_in, user, providers):
-    configuration = store_configuration(user, providers["google"], name="To delete")
+    configuration = make_configuration(user, providers["google"], name="To delete")
     url = f"{KEYS}{configuration.pk}/delete/"
     page = logged_in.get(url)
     assert page.status_code == 200
@@ -218,7 +218,7 @@ def test_delete_asks_for_confirmation_first(logged_in, user, providers):
 def test_another_users_key_pages_answer_404(
     logged_in, other_user, providers, provider_http, suffix, method
 ):
-    theirs = store_configuration(other_user, providers["openai"], name="Theirs")
+    theirs = make_configuration(other_user, providers["openai"], name="Theirs")
     new = new_key("openai")
     provider_http.valid(providers["openai"], new)
     url = f"{KEYS}{theirs.pk}/{suffix}"
@@ -283,7 +283,7 @@ def test_without_billing_the_key_limit_offers_no_upgrade(
 def test_an_invalid_key_shows_the_providers_reason_in_a_sentence(logged_in, user, providers):
     from byok.services import api_configuration_mark_invalid
 
-    configuration = store_configuration(user, providers["xai"])
+    configuration = make_configuration(user, providers["xai"])
     api_configuration_mark_invalid(configuration=configuration, reason="xAI has blocked this key.")
     for url in (KEYS, "/dashboard/"):
         page = logged_in.get(url).content.decode()

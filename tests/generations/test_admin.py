@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from generations.models import ApiUsage, Image, ImageGeneration
-from tests.factories import make_user
-from tests.generations.conftest import generate_url, image_model, media_files, success_body
+from tests.factories import image_model, make_user
+from tests.images import media_files
+from tests.recorded import generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture
-def admin_client(db) -> Client:
-    client = Client()
-    client.force_login(make_user(is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
-def generation(logged_in, user, configs, mocked):
-    mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
+def generation(logged_in, user, configs, rsps):
+    rsps.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
     logged_in.post(
         "/dashboard/generate/",
         {

@@ -8,15 +8,9 @@ import pytest
 from django.test import Client
 
 from generations.models import Image, ImageGeneration
-from tests.generations.conftest import (
-    MODELS,
-    generate_url,
-    image_model,
-    make_configuration,
-    media_files,
-    success_body,
-)
-from tests.images import png_bytes
+from tests.factories import image_model, make_configuration
+from tests.images import media_files, png_bytes
+from tests.recorded import MODELS, generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -39,9 +33,9 @@ def body_for(configuration, model, prompt="A fox", **parameters):
 
 @pytest.mark.parametrize(("slug", "model_id"), MODELS)
 def test_post_generation_answers_201_with_owner_only_image_urls(
-    logged_in, user, configs, mocked, slug, model_id
+    logged_in, user, configs, rsps, slug, model_id
 ):
-    mocked.post(generate_url(slug, model_id), json=success_body(slug, model_id))
+    rsps.post(generate_url(slug, model_id), json=success_body(slug, model_id))
     response = post(logged_in, body_for(configs[slug], image_model(slug, model_id)))
     assert response.status_code == 201, response.content
     row = response.json()["data"]
@@ -53,11 +47,11 @@ def test_post_generation_answers_201_with_owner_only_image_urls(
     assert image["thumbnail_url"] == f"/dashboard/images/{image['id']}/thumbnail/"
     assert (image["width"], image["height"]) == (64, 48)
     assert logged_in.get(image["url"]).status_code == 200
-    assert configs[slug].clear_key_for_tests not in response.content.decode()
+    assert configs[slug].clear_key not in response.content.decode()
 
 
-def test_provider_model_id_is_accepted_as_model(logged_in, configs, mocked):
-    mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
+def test_provider_model_id_is_accepted_as_model(logged_in, configs, rsps):
+    rsps.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
     body = body_for(configs["openai"], image_model("openai", "dall-e-2"))
     body["parameters"]["modelId"] = "dall-e-2"
     assert post(logged_in, body).status_code == 201
@@ -86,9 +80,9 @@ def test_provider_model_id_is_accepted_as_model(logged_in, configs, mocked):
     ],
 )
 def test_provider_failures_map_to_statuses_with_a_sentence(
-    logged_in, user, configs, mocked, status, answer, expected
+    logged_in, user, configs, rsps, status, answer, expected
 ):
-    mocked.post(generate_url("openai", "dall-e-3"), status=status, json=answer)
+    rsps.post(generate_url("openai", "dall-e-3"), status=status, json=answer)
     response = post(logged_in, body_for(configs["openai"], image_model("openai", "dall-e-3")))
     assert response.status_code == expected
     assert response["Content-Type"] == "application/json"
@@ -101,17 +95,17 @@ def test_provider_failures_map_to_statuses_with_a_sentence(
     assert user.usage_count == 0
 
 
-def test_timeout_is_504(logged_in, configs, mocked):
+def test_timeout_is_504(logged_in, configs, rsps):
     import requests
 
-    mocked.post(generate_url("xai", "grok-imagine-image"), body=requests.ConnectTimeout())
+    rsps.post(generate_url("xai", "grok-imagine-image"), body=requests.ConnectTimeout())
     response = post(logged_in, body_for(configs["xai"], image_model("xai", "grok-imagine-image")))
     assert response.status_code == 504
     assert "too long" in response.json()["error"]
 
 
-def test_garbage_answer_is_502_with_nothing_counted(logged_in, user, configs, mocked):
-    mocked.post(generate_url("openai", "dall-e-3"), body=b"<html>Bad gateway</html>", status=200)
+def test_garbage_answer_is_502_with_nothing_counted(logged_in, user, configs, rsps):
+    rsps.post(generate_url("openai", "dall-e-3"), body=b"<html>Bad gateway</html>", status=200)
     response = post(logged_in, body_for(configs["openai"], image_model("openai", "dall-e-3")))
     assert response.status_code == 502
     assert response.json()["error"].endswith(".")
@@ -120,23 +114,23 @@ def test_garbage_answer_is_502_with_nothing_counted(logged_in, user, configs, mo
     assert user.usage_count == 0
 
 
-def test_sequential_requests_count_exactly_up_to_the_limit(logged_in, user, configs, mocked):
+def test_sequential_requests_count_exactly_up_to_the_limit(logged_in, user, configs, rsps):
     user.usage_count = 47
     user.save()
     url = generate_url("openai", "dall-e-3")
     ok = success_body("openai", "dall-e-3")
     # responses answers registrations for one URL in order: successes and failures mixed.
-    mocked.post(url, json=ok)
-    mocked.post(url, status=500, json={"error": {"message": "The server had an error."}})
-    mocked.post(url, json=ok)
-    mocked.post(url, status=429, json={"error": {"message": "Slow down.", "code": "rate_limit"}})
-    mocked.post(url, json=ok)
+    rsps.post(url, json=ok)
+    rsps.post(url, status=500, json={"error": {"message": "The server had an error."}})
+    rsps.post(url, json=ok)
+    rsps.post(url, status=429, json={"error": {"message": "Slow down.", "code": "rate_limit"}})
+    rsps.post(url, json=ok)
     body = body_for(configs["openai"], image_model("openai", "dall-e-3"))
 
     statuses = [post(logged_in, body).status_code for _ in range(6)]
 
     assert statuses == [201, 502, 201, 429, 201, 403]
-    assert len(mocked.calls) == 5  # the refused one never reached the provider
+    assert len(rsps.calls) == 5  # the refused one never reached the provider
     user.refresh_from_db()
     assert user.usage_count == 50
     assert ImageGeneration.objects.filter(status="completed").count() == 3
@@ -145,10 +139,9 @@ def test_sequential_requests_count_exactly_up_to_the_limit(logged_in, user, conf
 
 
 @pytest.mark.parametrize("billing_on", [True, False])
-def test_plan_limit_is_403(logged_in, user, configs, mocked, settings, billing_on):
+def test_plan_limit_is_403(logged_in, user, configs, rsps, request, billing_on):
     if billing_on:
-        settings.STRIPE_SECRET_KEY = "sk_test_" + "b" * 24
-        settings.STRIPE_PREMIUM_PRICE_ID = "price_bambi"
+        request.getfixturevalue("stripe_keys")  # Stripe configured: Premium on sale
     user.usage_count = 50
     user.save()
     response = post(logged_in, body_for(configs["openai"], image_model("openai", "dall-e-3")))
@@ -157,7 +150,7 @@ def test_plan_limit_is_403(logged_in, user, configs, mocked, settings, billing_o
     assert "You have used all 50 generations of your plan this month" in error
     # Premium is offered only where it can be bought.
     assert ("upgrade to Premium" in error) is billing_on
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
 
 
 @pytest.mark.parametrize(
@@ -176,13 +169,13 @@ def test_plan_limit_is_403(logged_in, user, configs, mocked, settings, billing_o
         lambda b: b.update(configId=None),
     ],
 )
-def test_bad_input_is_400_with_nothing_used(logged_in, user, configs, mocked, mutate):
+def test_bad_input_is_400_with_nothing_used(logged_in, user, configs, rsps, mutate):
     body = body_for(configs["openai"], image_model("openai", "dall-e-3"))
     mutate(body)
     response = post(logged_in, body)
     assert response.status_code in (400, 404)
     assert response.json()["error"]
-    assert len(mocked.calls) == 0 and not ImageGeneration.objects.exists()
+    assert len(rsps.calls) == 0 and not ImageGeneration.objects.exists()
     user.refresh_from_db()
     assert user.usage_count == 0
 
@@ -238,9 +231,9 @@ def test_list_is_paginated_newest_first_and_only_mine(logged_in, user, other_use
 
 
 def test_detail_and_delete_remove_rows_and_files(
-    logged_in, user, other_user, configs, mocked, django_capture_on_commit_callbacks
+    logged_in, user, other_user, configs, rsps, django_capture_on_commit_callbacks
 ):
-    mocked.post(
+    rsps.post(
         generate_url("openai", "dall-e-2"),
         json=success_body("openai", "dall-e-2", [png_bytes(8, 8), png_bytes(9, 9)]),
     )
@@ -284,10 +277,10 @@ def test_unknown_api_path_is_json(logged_in):
 
 
 def test_a_spent_google_quota_is_reported_as_out_of_credit_not_as_a_rate_limit(
-    logged_in, user, configs, mocked
+    logged_in, user, configs, rsps
 ):
     model_id = "gemini-2.5-flash-image"
-    mocked.post(
+    rsps.post(
         generate_url("google", model_id),
         status=429,
         json={
@@ -331,11 +324,11 @@ IMAGEN = "imagen-4.0-generate-001"
     ],
 )
 def test_imagen_with_images_filtered_says_so_and_costs_only_what_came_back(
-    logged_in, user, configs, mocked, asked, predictions, blocked, notice
+    logged_in, user, configs, rsps, asked, predictions, blocked, notice
 ):
     body = success_body("google", IMAGEN)
     body["predictions"] += predictions
-    mocked.post(generate_url("google", IMAGEN), json=body)
+    rsps.post(generate_url("google", IMAGEN), json=body)
 
     response = post(
         logged_in, body_for(configs["google"], image_model("google", IMAGEN), count=asked)
@@ -356,8 +349,8 @@ def test_imagen_with_images_filtered_says_so_and_costs_only_what_came_back(
     assert "filtre de sécurité de Google" in french.json()["data"]["notice"]
 
 
-def test_a_generation_with_nothing_blocked_has_no_notice(logged_in, configs, mocked):
-    mocked.post(generate_url("google", IMAGEN), json=success_body("google", IMAGEN))
+def test_a_generation_with_nothing_blocked_has_no_notice(logged_in, configs, rsps):
+    rsps.post(generate_url("google", IMAGEN), json=success_body("google", IMAGEN))
     response = post(logged_in, body_for(configs["google"], image_model("google", IMAGEN)))
     row = response.json()["data"]
     assert (row["images_filtered"], row["notice"]) == (0, None)
@@ -365,10 +358,10 @@ def test_a_generation_with_nothing_blocked_has_no_notice(logged_in, configs, moc
     assert "safety filter" not in page
 
 
-def test_an_xai_moderated_slot_is_counted_as_blocked(logged_in, configs, mocked):
+def test_an_xai_moderated_slot_is_counted_as_blocked(logged_in, configs, rsps):
     body = success_body("xai", "grok-imagine-image")
     body["data"].append({"respect_moderation": False})
-    mocked.post(generate_url("xai", "grok-imagine-image"), json=body)
+    rsps.post(generate_url("xai", "grok-imagine-image"), json=body)
     response = post(
         logged_in,
         body_for(configs["xai"], image_model("xai", "grok-imagine-image"), count=2),

@@ -12,13 +12,8 @@ from django.conf import settings
 from accounts.models import SecurityEvent
 from byok.models import ApiConfiguration
 from generations.models import ImageGeneration
-from tests.byok.conftest import check_url, new_key
-from tests.generations.conftest import (
-    generate_url,
-    image_model,
-    make_configuration,
-    success_body,
-)
+from tests.factories import image_model, make_configuration, new_key
+from tests.recorded import check_url, generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -75,7 +70,7 @@ def _nothing_changed(user, configs) -> None:
     assert user.usage_count == 0
 
 
-def test_deeply_nested_json_is_a_400_everywhere(logged_in, user, configs, endpoints, mocked):
+def test_deeply_nested_json_is_a_400_everywhere(logged_in, user, configs, endpoints, rsps):
     for method, path, body in endpoints:
         field = next(iter(body))
         raw = json.dumps({**body, field: "__DEEP__"}).encode()
@@ -83,11 +78,11 @@ def test_deeply_nested_json_is_a_400_everywhere(logged_in, user, configs, endpoi
         error = _json_error(_post(logged_in, path, raw, method), 400)
         assert "nested too deeply" in error, (path, error)
     _nothing_changed(user, configs)
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
 
 
 def test_an_unpaired_surrogate_in_any_text_is_a_400_everywhere(
-    logged_in, user, configs, endpoints, mocked
+    logged_in, user, configs, endpoints, rsps
 ):
     for method, path, body in endpoints:
         for field, value in body.items():
@@ -100,12 +95,12 @@ def test_an_unpaired_surrogate_in_any_text_is_a_400_everywhere(
         nested = {**body, "parameters": {LONE_SURROGATE: 1}}
         assert _post(logged_in, path, json.dumps(nested).encode(), method).status_code == 400
     _nothing_changed(user, configs)
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
     assert not SecurityEvent.objects.filter(kind__startswith="key_").exists()
 
 
-def test_a_surrogate_pair_is_an_ordinary_character(logged_in, user, configs, mocked):
-    mocked.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
+def test_a_surrogate_pair_is_an_ordinary_character(logged_in, user, configs, rsps):
+    rsps.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
     body = {
         "configId": str(configs["openai"].pk),
         "prompt": "A fox \ud83e\udd8a",  # 🦊 written with \u escapes, as JSON encoders do
@@ -117,7 +112,7 @@ def test_a_surrogate_pair_is_an_ordinary_character(logged_in, user, configs, moc
 
 
 def test_a_body_over_the_upload_limit_is_a_413_json_everywhere(
-    logged_in, user, configs, endpoints, mocked
+    logged_in, user, configs, endpoints, rsps
 ):
     size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     for method, path, body in endpoints:
@@ -126,7 +121,7 @@ def test_a_body_over_the_upload_limit_is_a_413_json_everywhere(
         error = _json_error(_post(logged_in, path, raw, method), 413)
         assert "too large" in error and "MB" in error
     _nothing_changed(user, configs)
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
 
 
 def test_a_form_body_over_the_upload_limit_is_a_413_page_not_a_500(logged_in, configs):
@@ -157,8 +152,8 @@ def test_a_form_body_over_the_limit_under_api_is_json(logged_in):
     assert 400 <= response.status_code < 500 and response.json()["error"]
 
 
-def test_an_undecodable_form_field_is_read_as_replacement_text(logged_in, user, configs, mocked):
-    mocked.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
+def test_an_undecodable_form_field_is_read_as_replacement_text(logged_in, user, configs, rsps):
+    rsps.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
     model = image_model("openai", "dall-e-3")
     raw = (
         f"configuration={configs['openai'].pk}&model={model.pk}&prompt=A%20fox%ED%A0%80"
@@ -177,10 +172,10 @@ ODD_MESSAGES = [{"text": "nested"}, ["a", "list"], 42, None, True]
 
 @pytest.mark.parametrize("message", ODD_MESSAGES)
 def test_a_key_check_answer_with_an_odd_message_is_a_sentence(
-    logged_in, user, providers, mocked, message
+    logged_in, user, providers, rsps, message
 ):
     provider = providers["openai"]
-    mocked.get(
+    rsps.get(
         check_url(provider),
         status=401,
         json={"error": {"message": message, "type": "invalid_request_error", "code": None}},
@@ -202,12 +197,12 @@ def test_a_key_check_answer_with_an_odd_message_is_a_sentence(
     [("openai", "dall-e-3"), ("google", "imagen-4.0-generate-001"), ("xai", "grok-imagine-image")],
 )
 def test_a_generation_error_with_an_odd_message_is_a_sentence(
-    logged_in, user, providers, mocked, slug, model_id, message
+    logged_in, user, providers, rsps, slug, model_id, message
 ):
     configuration = make_configuration(user, providers[slug])
     error = {"message": message, "code": message, "status": message, "type": message}
     body = {"error": error} if slug != "xai" else {"code": message, "error": message}
-    mocked.post(generate_url(slug, model_id), status=500, json=body)
+    rsps.post(generate_url(slug, model_id), status=500, json=body)
     response = _post(
         logged_in,
         "/api/generations/",

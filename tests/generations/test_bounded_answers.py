@@ -23,19 +23,10 @@ from byok.providers import get_provider
 from byok.providers.errors import AnswerTooLarge
 from generations import storage
 from generations.models import Image, ImageGeneration
-from tests.generations.conftest import make_configuration, media_files
-from tests.images import huge_png, png_bytes
-from tests.standin import StandIn
+from tests.factories import make_configuration
+from tests.images import huge_png, media_files, png_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def standin(settings, catalogue):
-    with StandIn(latency=0.0, image_size=64) as server:
-        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
-        Provider.objects.update(api_base_url=server.url)
-        yield server
 
 
 def _generate(client, user, slug: str, model_id: str, **parameters):
@@ -61,7 +52,9 @@ def _generate(client, user, slug: str, model_id: str, **parameters):
         ("google", "imagen-4.0-generate-001", {}),
     ],
 )
-def test_thirty_images_for_one_asked_stores_one(client, user, standin, slug, model_id, parameters):
+def test_thirty_images_for_one_asked_stores_one(
+    client, user, standin, providers_on_standin, slug, model_id, parameters
+):
     standin.answer_count = 30
     standin.answer_image = png_bytes(64, 64)
 
@@ -73,7 +66,7 @@ def test_thirty_images_for_one_asked_stores_one(client, user, standin, slug, mod
     assert len(media_files()) == 1
 
 
-def test_thirty_image_urls_for_one_asked_download_one(client, user, standin):
+def test_thirty_image_urls_for_one_asked_download_one(client, user, standin, providers_on_standin):
     standin.answer_count = 30
     standin.answer_url = standin.publish(png_bytes(32, 32), "image/png")
 
@@ -84,7 +77,9 @@ def test_thirty_image_urls_for_one_asked_download_one(client, user, standin):
     assert Image.objects.count() == 1
 
 
-def test_a_decompression_bomb_is_refused_before_any_decoding(client, user, standin):
+def test_a_decompression_bomb_is_refused_before_any_decoding(
+    client, user, standin, providers_on_standin
+):
     standin.answer_image = huge_png(9400, 9400)  # ~100 KB on the wire, 88 MP decoded
 
     response = _generate(client, user, "openai", "gpt-image-1.5", size="1024x1024")
@@ -98,6 +93,7 @@ def test_a_decompression_bomb_is_refused_before_any_decoding(client, user, stand
     assert media_files() == []  # no image, no thumbnail
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_the_pixel_check_reads_only_the_header(tmp_path):
     # Decoding this 9400×9400 greyscale PNG takes 84 MiB at least; a header-only refusal
     # adds next to nothing. Measured in a fresh process, whose peak RSS is its own.
@@ -138,7 +134,9 @@ def test_the_pixel_limit_is_a_setting(settings):
         storage.decode(png_bytes(33, 32))
 
 
-def test_an_answer_past_the_byte_cap_is_not_read_further(client, user, standin, settings):
+def test_an_answer_past_the_byte_cap_is_not_read_further(
+    client, user, providers_on_standin, settings
+):
     settings.PROVIDER_MAX_RESPONSE_BYTES = 50_000  # the stand-in's 1024² PNG is ~1 MB
     response = _generate(client, user, "openai", "gpt-image-1.5", size="1024x1024")
 
@@ -148,10 +146,10 @@ def test_an_answer_past_the_byte_cap_is_not_read_further(client, user, standin, 
     assert media_files() == []
 
 
-def test_a_gzip_bomb_is_counted_after_decompression(mocked, settings):
+def test_a_gzip_bomb_is_counted_after_decompression(rsps, settings):
     url = "https://api.example.com/v1/images/generations"
     inflated = json.dumps({"data": [{"b64_json": "A" * 5_000_000}]}).encode()
-    mocked.post(
+    rsps.post(
         url,
         body=gzip.compress(inflated, compresslevel=9),  # ~10 KB on the wire
         headers={"Content-Encoding": "gzip"},
@@ -162,9 +160,9 @@ def test_a_gzip_bomb_is_counted_after_decompression(mocked, settings):
         http.request("POST", url, json={}, max_bytes=1_000_000)
 
 
-def test_the_adapter_turns_an_oversized_answer_into_a_provider_failure(mocked, settings):
+def test_the_adapter_turns_an_oversized_answer_into_a_provider_failure(rsps, settings):
     settings.PROVIDER_MAX_RESPONSE_BYTES = 1_000
-    mocked.post(
+    rsps.post(
         "https://api.example.com/v1/images/generations",
         json={"data": [{"b64_json": "A" * 5_000}]},
     )
@@ -174,17 +172,17 @@ def test_the_adapter_turns_an_oversized_answer_into_a_provider_failure(mocked, s
         adapter.generate(key="sk-x", model_id="gpt-image-1.5", prompt="p", options={})
 
 
-def test_a_key_check_answer_past_the_cap_is_unreachable_not_valid(mocked, settings):
+def test_a_key_check_answer_past_the_cap_is_unreachable_not_valid(rsps, settings):
     settings.PROVIDER_MAX_RESPONSE_BYTES = 1_000
-    mocked.get("https://api.example.com/v1/models", json={"data": ["m" * 5_000]})
+    rsps.get("https://api.example.com/v1/models", json={"data": ["m" * 5_000]})
 
     check = get_provider("openai", "https://api.example.com").validate_key("sk-x")
 
     assert check.status == "unreachable"
 
 
-def test_request_hands_back_the_body_it_read(mocked):
-    mocked.get("https://api.example.com/v1/models", json={"data": []})
+def test_request_hands_back_the_body_it_read(rsps):
+    rsps.get("https://api.example.com/v1/models", json={"data": []})
 
     response = http.request("GET", "https://api.example.com/v1/models")
 

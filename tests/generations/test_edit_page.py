@@ -11,14 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from generations.models import GenerationInput, ImageGeneration
-from tests.generations.conftest import (
-    edit_body,
-    edit_url,
-    generate_url,
-    image_model,
-    success_body,
-)
+from tests.factories import image_model
 from tests.images import gif_bytes, png_bytes
+from tests.recorded import edit_body, edit_url, generate_url, success_body
 from tests.wire import request_images
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -26,8 +21,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 GENERATE = "/dashboard/generate/"
 
 
-def make_image(client, configs, mocked) -> ImageGeneration:
-    mocked.post(
+def make_image(client, configs, rsps) -> ImageGeneration:
+    rsps.post(
         generate_url("openai", "gpt-image-1.5"),
         json=success_body("openai", "gpt-image-1.5", [png_bytes(64, 48)]),
     )
@@ -43,8 +38,8 @@ def make_image(client, configs, mocked) -> ImageGeneration:
     return ImageGeneration.objects.get(prompt="A fawn in a clearing")
 
 
-def test_edit_links_on_the_result_and_the_image_page(logged_in, configs, mocked):
-    source = make_image(logged_in, configs, mocked)
+def test_edit_links_on_the_result_and_the_image_page(logged_in, configs, rsps):
+    source = make_image(logged_in, configs, rsps)
     image = source.images.get()
     link = f'href="/dashboard/generate/?edit={image.pk}"'
     assert link in logged_in.get(GENERATE).content.decode()  # the result tile
@@ -52,9 +47,9 @@ def test_edit_links_on_the_result_and_the_image_page(logged_in, configs, mocked)
 
 
 def test_the_generate_page_starts_from_the_image_and_offers_only_models_that_take_it(
-    logged_in, configs, mocked
+    logged_in, configs, rsps
 ):
-    image = make_image(logged_in, configs, mocked).images.get()
+    image = make_image(logged_in, configs, rsps).images.get()
     page = logged_in.get(
         GENERATE, {"edit": str(image.pk), "config": str(configs["google"].pk)}
     ).content.decode()
@@ -70,19 +65,19 @@ def test_the_generate_page_starts_from_the_image_and_offers_only_models_that_tak
     assert not re.search(rf'<option value="{imagen}"[^>]*hidden disabled', page)
 
 
-def test_someone_elses_image_cannot_be_edited(client, other_user, configs, mocked, user):
+def test_someone_elses_image_cannot_be_edited(client, other_user, configs, rsps, user):
     client.force_login(user)
-    image = make_image(client, configs, mocked).images.get()
+    image = make_image(client, configs, rsps).images.get()
     client.force_login(other_user)
     assert client.get(GENERATE, {"edit": str(image.pk)}).status_code == 404
 
 
 def test_the_form_posts_the_image_and_uploaded_references_without_javascript(
-    logged_in, configs, mocked
+    logged_in, configs, rsps
 ):
-    source = make_image(logged_in, configs, mocked)
+    source = make_image(logged_in, configs, rsps)
     image = source.images.get()
-    mocked.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
+    rsps.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
     upload = SimpleUploadedFile("palette.png", png_bytes(20, 10, color=(0, 0, 200)), "image/png")
     response = logged_in.post(
         GENERATE,
@@ -98,7 +93,7 @@ def test_the_form_posts_the_image_and_uploaded_references_without_javascript(
     assert response["Location"] == f"/dashboard/generations/{edited.pk}/"
     assert edited.parent_id == source.pk
     sent = request_images(
-        mocked.calls[-1].request.body, mocked.calls[-1].request.headers["Content-Type"]
+        rsps.calls[-1].request.body, rsps.calls[-1].request.headers["Content-Type"]
     )
     assert len(sent) == 2
     inputs = list(edited.inputs.order_by("index"))
@@ -113,9 +108,9 @@ def test_the_form_posts_the_image_and_uploaded_references_without_javascript(
     assert "This image" in page
 
 
-def test_a_file_that_is_not_a_usable_image_is_refused_with_a_sentence(logged_in, configs, mocked):
+def test_a_file_that_is_not_a_usable_image_is_refused_with_a_sentence(logged_in, configs, rsps):
     upload = SimpleUploadedFile("anim.png", gif_bytes(), "image/png")  # a GIF, whatever its name
-    calls = len(mocked.calls)
+    calls = len(rsps.calls)
     response = logged_in.post(
         GENERATE,
         {
@@ -127,12 +122,12 @@ def test_a_file_that_is_not_a_usable_image_is_refused_with_a_sentence(logged_in,
     )
     assert response.status_code == 400
     assert "Input image 1 is a GIF; send a PNG, JPEG or WebP image." in response.content.decode()
-    assert len(mocked.calls) == calls
+    assert len(rsps.calls) == calls
     assert not ImageGeneration.objects.filter(prompt="Add snow").exists()
     assert not GenerationInput.objects.exists()
 
 
-def test_a_text_only_model_refuses_input_images(logged_in, configs, mocked):
+def test_a_text_only_model_refuses_input_images(logged_in, configs, rsps):
     upload = SimpleUploadedFile("a.png", png_bytes(8, 8), "image/png")
     response = logged_in.post(
         GENERATE,
@@ -147,10 +142,10 @@ def test_a_text_only_model_refuses_input_images(logged_in, configs, mocked):
     assert "takes no input images" in response.content.decode()
 
 
-def test_options_of_one_kind_of_call_follow_the_inputs(logged_in, configs, mocked):
+def test_options_of_one_kind_of_call_follow_the_inputs(logged_in, configs, rsps):
     """A form posted as rendered stays valid: input fidelity only with input images,
     moderation only without (OpenAI's edits take no moderation)."""
-    image = make_image(logged_in, configs, mocked).images.get()
+    image = make_image(logged_in, configs, rsps).images.get()
     model = str(image_model("openai", "gpt-image-1.5").pk)
     plain = logged_in.get(GENERATE, {"model": model}).content.decode()
     edit = logged_in.get(GENERATE, {"model": model, "edit": str(image.pk)}).content.decode()

@@ -14,25 +14,20 @@ from byok.models import ImageModel
 from generations import provenance
 from generations.models import GenerationInput, ImageGeneration
 from generations.selectors import generation_versions
-from tests.generations.conftest import (
-    edit_body,
-    edit_url,
-    generate_url,
-    image_model,
-    media_files,
-    success_body,
-)
+from tests.factories import image_model
 from tests.images import (
     b64,
     data_url,
     gif_bytes,
     jpeg_bytes,
     mask_png,
+    media_files,
     noisy_png,
     pixels,
     png_bytes,
     webp_bytes,
 )
+from tests.recorded import edit_body, edit_url, generate_url, success_body
 from tests.wire import multipart_parts, request_images
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -54,9 +49,9 @@ def edit_request(configuration, model_id: str, inputs, mask=None, prompt="make i
     return body
 
 
-def generated_image(client, configs, mocked, picture: bytes | None = None) -> dict:
+def generated_image(client, configs, rsps, picture: bytes | None = None) -> dict:
     """One image in the user's gallery (made with gpt-image-1.5): its API row."""
-    mocked.post(
+    rsps.post(
         generate_url("openai", "gpt-image-1.5"),
         json=success_body("openai", "gpt-image-1.5", [picture or png_bytes(64, 48)]),
     )
@@ -82,10 +77,10 @@ def generated_image(client, configs, mocked, picture: bytes | None = None) -> di
     ],
 )
 def test_an_edit_sends_the_inputs_to_the_provider_and_keeps_them(
-    logged_in, user, configs, mocked, slug, model_id
+    logged_in, user, configs, rsps, slug, model_id
 ):
     first, second = png_bytes(64, 48), jpeg_bytes(20, 20)
-    mocked.post(edit_url(slug, model_id), json=edit_body(slug))
+    rsps.post(edit_url(slug, model_id), json=edit_body(slug))
 
     response = post(
         logged_in,
@@ -98,7 +93,7 @@ def test_an_edit_sends_the_inputs_to_the_provider_and_keeps_them(
 
     assert response.status_code == 201, response.content
     row = response.json()["data"]
-    request = mocked.calls[-1].request
+    request = rsps.calls[-1].request
     body = request.body if isinstance(request.body, bytes) else request.body.encode()
     assert request_images(body, request.headers["Content-Type"]) == [
         (first, "image/png"),
@@ -122,8 +117,8 @@ def test_an_edit_sends_the_inputs_to_the_provider_and_keeps_them(
     assert logged_in.get(row["inputs"][1]["thumbnail_url"])["Content-Type"] == "image/webp"
 
 
-def test_an_openai_edit_sends_the_mask_and_keeps_it(logged_in, user, configs, mocked):
-    mocked.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
+def test_an_openai_edit_sends_the_mask_and_keeps_it(logged_in, user, configs, rsps):
+    rsps.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
     mask = mask_png(64, 48)
 
     response = post(
@@ -141,7 +136,7 @@ def test_an_openai_edit_sends_the_mask_and_keeps_it(logged_in, user, configs, mo
 
     assert response.status_code == 201, response.content
     row = response.json()["data"]
-    request = mocked.calls[-1].request
+    request = rsps.calls[-1].request
     parts = multipart_parts(request.body, request.headers["Content-Type"])
     assert [p.data for p in parts if p.name == "mask"] == [mask]
     fields = {p.name: p.text for p in parts if p.filename is None}
@@ -156,9 +151,9 @@ def test_an_openai_edit_sends_the_mask_and_keeps_it(logged_in, user, configs, mo
 # --- versions: an edit of a gallery image is its child ------------------------------------------
 
 
-def test_editing_gallery_images_builds_a_version_chain(logged_in, user, configs, mocked):
-    original = generated_image(logged_in, configs, mocked)
-    mocked.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
+def test_editing_gallery_images_builds_a_version_chain(logged_in, user, configs, rsps):
+    original = generated_image(logged_in, configs, rsps)
+    rsps.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
 
     first_edit = post(
         logged_in,
@@ -179,7 +174,7 @@ def test_editing_gallery_images_builds_a_version_chain(logged_in, user, configs,
     assert second_edit["parent"]["prompt"] == "make it snow"
     # The provider was sent the stored file: the original picture.
     sent = request_images(
-        mocked.calls[-1].request.body, mocked.calls[-1].request.headers["Content-Type"]
+        rsps.calls[-1].request.body, rsps.calls[-1].request.headers["Content-Type"]
     )
     assert pixels(sent[0][0]) == pixels(png_bytes(64, 48))
     latest = ImageGeneration.objects.get(pk=second_edit["id"])
@@ -195,25 +190,25 @@ def test_editing_gallery_images_builds_a_version_chain(logged_in, user, configs,
 
 
 def test_another_users_image_is_a_404_and_nothing_happens(
-    logged_in, user, other_user, configs, mocked
+    logged_in, user, other_user, configs, rsps
 ):
     theirs = Client()
     theirs.force_login(other_user)
-    from tests.generations.conftest import make_configuration
+    from tests.factories import make_configuration
 
     their_configs = {"openai": make_configuration(other_user, configs["openai"].provider)}
-    image_id = generated_image(theirs, their_configs, mocked)["images"][0]["id"]
-    calls, files = len(mocked.calls), media_files()
+    image_id = generated_image(theirs, their_configs, rsps)["images"][0]["id"]
+    calls, files = len(rsps.calls), media_files()
 
     for image in (image_id, "not-a-uuid", "00000000-0000-0000-0000-000000000000"):
         response = post(
             logged_in, edit_request(configs["openai"], "gpt-image-1.5", [{"imageId": image}])
         )
         assert response.status_code == 404 and response.json() == {"error": "Not found."}
-    assert len(mocked.calls) == calls and media_files() == files
+    assert len(rsps.calls) == calls and media_files() == files
     assert not ImageGeneration.objects.filter(user=user).exists()
     # Their inputs are theirs too.
-    mocked.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
+    rsps.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
     edited = post(
         theirs,
         edit_request(their_configs["openai"], "gpt-image-1.5", [{"imageId": image_id}]),
@@ -360,20 +355,20 @@ GOOD = {"dataUrl": data_url(png_bytes(64, 48))}
     ],
 )
 def test_unusable_inputs_are_refused_with_a_sentence(
-    logged_in, user, configs, mocked, model_id, inputs, mask, params, says
+    logged_in, user, configs, rsps, model_id, inputs, mask, params, says
 ):
     slug = ImageModel.objects.get(model_id=model_id).provider.slug
     response = post(logged_in, edit_request(configs[slug], model_id, inputs, mask, **params))
 
     assert response.status_code == 400, response.content
     assert says in response.json()["error"]
-    assert len(mocked.calls) == 0 and media_files() == []
+    assert len(rsps.calls) == 0 and media_files() == []
     assert not ImageGeneration.objects.exists() and not GenerationInput.objects.exists()
     user.refresh_from_db()
     assert user.usage_count == 0
 
 
-def test_input_images_must_be_a_list_and_a_mask_an_object(logged_in, configs, mocked):
+def test_input_images_must_be_a_list_and_a_mask_an_object(logged_in, configs, rsps):
     body = edit_request(configs["openai"], "gpt-image-1.5", [GOOD])
     body["inputImages"] = GOOD
     assert post(logged_in, body).json() == {"error": "“inputImages” must be a list."}
@@ -383,7 +378,7 @@ def test_input_images_must_be_a_list_and_a_mask_an_object(logged_in, configs, mo
 
 
 def test_the_byte_and_pixel_caps_are_refused_before_the_provider(
-    logged_in, configs, mocked, settings
+    logged_in, configs, rsps, settings
 ):
     settings.INPUT_IMAGE_MAX_PIXELS = 1_000_000
     wide = {"dataUrl": data_url(png_bytes(1200, 1000))}
@@ -396,14 +391,14 @@ def test_the_byte_and_pixel_caps_are_refused_before_the_provider(
     settings.INPUT_IMAGE_MAX_BYTES = 100
     heavy = post(logged_in, edit_request(configs["openai"], "gpt-image-1.5", [GOOD]))
     assert heavy.status_code == 400 and "at most 100" in heavy.json()["error"]
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
 
 
 def test_a_body_with_images_may_pass_the_ordinary_limit_but_not_its_own(
-    logged_in, configs, mocked, settings
+    logged_in, configs, rsps, settings
 ):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 20_000
-    mocked.post(edit_url("xai", "grok-imagine-image"), json=edit_body("xai"))
+    rsps.post(edit_url("xai", "grok-imagine-image"), json=edit_body("xai"))
     big = edit_request(
         configs["xai"],
         "grok-imagine-image",
@@ -427,9 +422,9 @@ def test_a_body_with_images_may_pass_the_ordinary_limit_but_not_its_own(
 
 
 def test_a_refused_edit_is_a_failed_generation_with_its_inputs_and_no_charge(
-    logged_in, user, configs, mocked
+    logged_in, user, configs, rsps
 ):
-    mocked.post(
+    rsps.post(
         edit_url("openai", "gpt-image-1.5"),
         status=400,
         json={
@@ -466,9 +461,9 @@ def test_a_refused_edit_is_a_failed_generation_with_its_inputs_and_no_charge(
     ],
 )
 def test_an_edit_records_what_the_provider_bills_for_the_inputs_too(
-    logged_in, configs, mocked, slug, model_id, cost, basis
+    logged_in, configs, rsps, slug, model_id, cost, basis
 ):
-    mocked.post(edit_url(slug, model_id), json=edit_body(slug))
+    rsps.post(edit_url(slug, model_id), json=edit_body(slug))
 
     row = post(logged_in, edit_request(configs[slug], model_id, [GOOD])).json()["data"]
 
@@ -490,10 +485,10 @@ def test_the_estimate_before_the_call_counts_the_input_images(user, configs):
 # --- provenance in the stored edit --------------------------------------------------------------
 
 
-def test_the_stored_edit_says_what_made_it_and_nothing_about_who(logged_in, user, configs, mocked):
-    original = generated_image(logged_in, configs, mocked)
+def test_the_stored_edit_says_what_made_it_and_nothing_about_who(logged_in, user, configs, rsps):
+    original = generated_image(logged_in, configs, rsps)
     answer = jpeg_bytes(40, 30)
-    mocked.post(edit_url("xai", "grok-imagine-image"), json=edit_body("xai", [answer]))
+    rsps.post(edit_url("xai", "grok-imagine-image"), json=edit_body("xai", [answer]))
 
     row = post(
         logged_in,
@@ -517,7 +512,7 @@ def test_the_stored_edit_says_what_made_it_and_nothing_about_who(logged_in, user
     assert record["edited_from"] == original["id"] and record["input_images"] == 1
     configuration = configs["xai"]
     for secret in (
-        configuration.clear_key_for_tests,
+        configuration.clear_key,
         configuration.key_hint,
         user.email,
         str(user.pk),
@@ -529,8 +524,8 @@ def test_the_stored_edit_says_what_made_it_and_nothing_about_who(logged_in, user
 # --- inputs go with their generation: deletion, retention, export --------------------------------
 
 
-def _one_edit(client, configs, mocked) -> dict:
-    mocked.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
+def _one_edit(client, configs, rsps) -> dict:
+    rsps.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
     response = post(
         client,
         edit_request(configs["openai"], "gpt-image-1.5", [GOOD], mask=mask_png(64, 48)),
@@ -540,9 +535,9 @@ def _one_edit(client, configs, mocked) -> dict:
 
 
 def test_deleting_an_edit_deletes_its_inputs_and_their_thumbnails(
-    logged_in, user, configs, mocked, django_capture_on_commit_callbacks
+    logged_in, user, configs, rsps, django_capture_on_commit_callbacks
 ):
-    row = _one_edit(logged_in, configs, mocked)
+    row = _one_edit(logged_in, configs, rsps)
     logged_in.get(row["inputs"][0]["thumbnail_url"])  # made on first request
     folder = f"images/{user.pk}/{row['id']}/inputs/"
     assert {f for f in media_files() if f.startswith(folder)} == {
@@ -557,14 +552,14 @@ def test_deleting_an_edit_deletes_its_inputs_and_their_thumbnails(
     assert media_files() == [] and not GenerationInput.objects.exists()
 
 
-def test_the_retention_purge_deletes_inputs_too(logged_in, user, configs, mocked):
+def test_the_retention_purge_deletes_inputs_too(logged_in, user, configs, rsps):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from generations.deletion import generations_purge
 
-    row = _one_edit(logged_in, configs, mocked)
+    row = _one_edit(logged_in, configs, rsps)
     ImageGeneration.objects.filter(pk=row["id"]).update(
         created_at=timezone.now() - timedelta(days=40)
     )
@@ -576,13 +571,13 @@ def test_the_retention_purge_deletes_inputs_too(logged_in, user, configs, mocked
 
 
 def test_the_export_holds_the_inputs_and_says_what_each_edit_came_from(
-    logged_in, user, configs, mocked
+    logged_in, user, configs, rsps
 ):
     import io
     import zipfile
 
-    original = generated_image(logged_in, configs, mocked)
-    mocked.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
+    original = generated_image(logged_in, configs, rsps)
+    rsps.post(edit_url("openai", "gpt-image-1.5"), json=edit_body("openai"))
     edited = post(
         logged_in,
         edit_request(
@@ -604,12 +599,12 @@ def test_the_export_holds_the_inputs_and_says_what_each_edit_came_from(
     assert sidecar["edited_from"] == original["id"] and sidecar["input_images"] == 1
 
 
-def test_operators_see_an_edits_inputs_in_the_admin(admin_client, logged_in, configs, mocked):
-    row = _one_edit(logged_in, configs, mocked)
+def test_operators_see_an_edits_inputs_in_the_admin(admin_client, logged_in, configs, rsps):
+    row = _one_edit(logged_in, configs, rsps)
 
     page = admin_client.get(f"/admin/generations/imagegeneration/{row['id']}/change/")
 
     assert page.status_code == 200
     text = page.content.decode()
     assert "input images" in text.lower() and "64" in text
-    assert configs["openai"].clear_key_for_tests not in text
+    assert configs["openai"].clear_key not in text

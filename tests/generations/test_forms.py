@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from generations.forms import GenerationForm
-from tests.generations.conftest import image_model, make_configuration
+from tests.factories import image_model, make_configuration
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 

@@ -17,7 +17,7 @@ from byok.models import ImageModel
 from generations import selectors
 from generations.models import Image, ImageGeneration
 from generations.selectors import Cursor, GalleryFilters, gallery_page
-from tests.generations.conftest import make_configuration
+from tests.factories import make_configuration
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 

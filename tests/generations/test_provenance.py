@@ -12,8 +12,9 @@ from PIL import Image as PILImage
 
 from generations import metadata, provenance, storage
 from generations.models import ImageGeneration
-from tests.generations.conftest import generate_url, image_model, success_body
+from tests.factories import image_model
 from tests.images import jpeg_bytes, pixels, png_bytes
+from tests.recorded import generate_url, success_body
 
 pytestmark = pytest.mark.django_db
 
@@ -101,8 +102,8 @@ def test_a_file_the_writer_cannot_follow_is_stored_as_the_provider_sent_it(caplo
     assert "Provenance not written" in caplog.text
 
 
-def test_every_stored_image_and_its_thumbnail_carry_the_record(logged_in, user, configs, mocked):
-    mocked.post(
+def test_every_stored_image_and_its_thumbnail_carry_the_record(logged_in, user, configs, rsps):
+    rsps.post(
         generate_url("openai", "gpt-image-1.5"),
         json=success_body("openai", "gpt-image-1.5", [png_bytes(64, 48), png_bytes(32, 32)]),
     )
@@ -135,9 +136,9 @@ def test_every_stored_image_and_its_thumbnail_carry_the_record(logged_in, user, 
 
 
 def test_the_record_never_holds_the_key_its_hint_the_email_or_the_user_id(
-    logged_in, user, configs, mocked, tmp_path
+    logged_in, user, configs, rsps, tmp_path
 ):
-    mocked.post(
+    rsps.post(
         generate_url("openai", "gpt-image-1.5"),
         json=success_body("openai", "gpt-image-1.5", [png_bytes(64, 48)]),
     )
@@ -162,7 +163,7 @@ def test_the_record_never_holds_the_key_its_hint_the_email_or_the_user_id(
     ]
     configuration = configs["openai"]
     secrets = [
-        configuration.clear_key_for_tests,
+        configuration.clear_key,
         configuration.key_hint,
         user.email,
         str(user.pk),

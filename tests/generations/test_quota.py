@@ -18,10 +18,11 @@ from billing.plans import PREMIUM, PlanLimitReached
 from byok.models import Provider
 from generations.models import Image, ImageGeneration
 from generations.quota import next_reset_after, quota_refund, quota_reserve, usage_for
-from tests.generations.conftest import image_model, make_configuration, media_files
-from tests.standin import StandIn
+from tests.factories import image_model, make_configuration
+from tests.images import media_files
 
-pytestmark = pytest.mark.sqlite
+# The stand-in answers after 0.3 s, so that the parallel requests below overlap.
+pytestmark = [pytest.mark.sqlite, pytest.mark.standin(latency=0.3)]
 
 
 def _at(user, count: int, reset_in: timedelta = timedelta(days=10)) -> None:
@@ -168,14 +169,6 @@ def _fire(user, body: dict, n: int) -> list[int]:
     for thread in threads:
         thread.join(timeout=60)
     return statuses
-
-
-@pytest.fixture
-def standin(settings):
-    with StandIn(latency=0.3, image_size=64) as server:
-        # Loopback: reachable only as an allowed private host (bambi.http's network guard).
-        settings.PROVIDER_PRIVATE_HOSTS = [server.host_port]
-        yield server
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,42 +13,24 @@ from django.db import connection
 
 from accounts.models import SecurityEvent
 from billing.plans import PlanLimitReached
-from generations.forms import GenerationForm
 from generations.models import ApiUsage, Image, ImageGeneration
-from generations.schemas import normalise_parameters
-from generations.services import GenerationFailed, generation_run
-from tests.generations.conftest import (
-    MODELS,
-    generate_url,
-    image_model,
-    media_files,
-    success_body,
-)
-from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
-from tests.recorded import recorded
+from generations.services import GenerationFailed
+from tests.factories import image_model, run_generation
+from tests.images import b64, image_format, image_size, jpeg_bytes, media_files, png_bytes
+from tests.recorded import MODELS, generate_url, recorded, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def run(user, configuration, model, prompt="A red fox in the snow", **parameters):
-    form = GenerationForm(
-        data={
-            "configuration": str(configuration.pk),
-            "model": str(model.pk),
-            "prompt": prompt,
-            **normalise_parameters(parameters),
-        },
-        user=user,
-    )
-    assert form.is_valid(), form.errors
-    return generation_run(user=user, **form.run_arguments())
+    return run_generation(user, configuration, prompt, model=str(model.pk), **parameters)
 
 
 @pytest.mark.parametrize(("slug", "model_id"), MODELS)
-def test_every_provider_generates_stores_and_counts(user, configs, mocked, slug, model_id):
+def test_every_provider_generates_stores_and_counts(user, configs, rsps, slug, model_id):
     model = image_model(slug, model_id)
     pictures = [png_bytes(64, 48)] if slug != "xai" else [jpeg_bytes(40, 30)]
-    mocked.post(generate_url(slug, model_id), json=success_body(slug, model_id, pictures))
+    rsps.post(generate_url(slug, model_id), json=success_body(slug, model_id, pictures))
 
     generation = run(user, configs[slug], model)
 
@@ -70,36 +52,36 @@ def test_every_provider_generates_stores_and_counts(user, configs, mocked, slug,
     configs[slug].refresh_from_db()
     assert configs[slug].last_used_at is not None
     # The request went out with the key in the provider's header and nothing secret was kept.
-    sent = mocked.calls[0].request
-    key = configs[slug].clear_key_for_tests
+    sent = rsps.calls[0].request
+    key = configs[slug].clear_key
     assert key in (sent.headers.get("Authorization", "") + sent.headers.get("x-goog-api-key", ""))
     assert key not in json.dumps(generation.parameters)
     assert key not in sent.url
 
 
-def test_google_imagen_always_sends_sample_count(user, configs, mocked):
+def test_google_imagen_always_sends_sample_count(user, configs, rsps):
     model = image_model("google", "imagen-4.0-generate-001")
-    mocked.post(
+    rsps.post(
         generate_url("google", model.model_id),
         json=success_body("google", model.model_id, [png_bytes(16, 16), png_bytes(16, 16)]),
     )
     generation = run(user, configs["google"], model, count=2, aspectRatio="16:9")
-    body = json.loads(mocked.calls[0].request.body)
+    body = json.loads(rsps.calls[0].request.body)
     assert body["parameters"]["sampleCount"] == 2
     assert body["parameters"]["aspectRatio"] == "16:9"
     assert generation.images.count() == 2
 
 
-def test_xai_exact_cost_is_kept(user, configs, mocked):
+def test_xai_exact_cost_is_kept(user, configs, rsps):
     model = image_model("xai", "grok-imagine-image")
-    mocked.post(generate_url("xai", model.model_id), json=success_body("xai", model.model_id))
+    rsps.post(generate_url("xai", model.model_id), json=success_body("xai", model.model_id))
     generation = run(user, configs["xai"], model)
     assert generation.cost_estimate == Decimal("0.0200")
 
 
-def test_catalogue_price_by_quality_when_provider_gives_no_cost(user, configs, mocked):
+def test_catalogue_price_by_quality_when_provider_gives_no_cost(user, configs, rsps):
     model = image_model("openai", "dall-e-3")
-    mocked.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
+    rsps.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
     generation = run(user, configs["openai"], model, quality="hd")
     assert generation.cost_estimate == Decimal("0.0800")
     assert generation.parameters == {
@@ -111,25 +93,25 @@ def test_catalogue_price_by_quality_when_provider_gives_no_cost(user, configs, m
     }
 
 
-def test_url_answer_is_downloaded_without_the_key(user, configs, mocked):
+def test_url_answer_is_downloaded_without_the_key(user, configs, rsps):
     model = image_model("xai", "grok-imagine-image")
     picture = jpeg_bytes(30, 20)
-    mocked.post(
+    rsps.post(
         generate_url("xai", model.model_id),
         json=recorded("xai", "image_url", image_url="https://imgen.x.ai/xai-tmp-imgen-1.jpeg"),
     )
-    mocked.get("https://imgen.x.ai/xai-tmp-imgen-1.jpeg", body=picture, content_type="image/jpeg")
+    rsps.get("https://imgen.x.ai/xai-tmp-imgen-1.jpeg", body=picture, content_type="image/jpeg")
     generation = run(user, configs["xai"], model)
     image = generation.images.get()
     assert (image.width, image.height, image.format) == (30, 20, "jpeg")
-    download = mocked.calls[1].request
+    download = rsps.calls[1].request
     assert "Authorization" not in download.headers
-    assert configs["xai"].clear_key_for_tests not in str(download.headers)
+    assert configs["xai"].clear_key not in str(download.headers)
 
 
-def test_data_uri_base64_is_decoded(user, configs, mocked):
+def test_data_uri_base64_is_decoded(user, configs, rsps):
     model = image_model("xai", "grok-imagine-image")
-    mocked.post(
+    rsps.post(
         generate_url("xai", model.model_id),
         json=recorded("xai", "image_b64", image_b64=b64(png_bytes(12, 34))),
     )
@@ -151,10 +133,10 @@ OPENAI_ERRORS = [
 
 @pytest.mark.parametrize(("status", "answer", "expected"), OPENAI_ERRORS)
 def test_provider_errors_fail_the_generation_and_refund(
-    user, configs, mocked, status, answer, expected
+    user, configs, rsps, status, answer, expected
 ):
     model = image_model("openai", "dall-e-3")
-    mocked.post(generate_url("openai", "dall-e-3"), status=status, json=answer)
+    rsps.post(generate_url("openai", "dall-e-3"), status=status, json=answer)
 
     with pytest.raises(GenerationFailed) as caught:
         run(user, configs["openai"], model)
@@ -172,9 +154,9 @@ def test_provider_errors_fail_the_generation_and_refund(
     assert configs["openai"].is_valid is (expected != 400 or status != 401)
 
 
-def test_invalid_key_marks_configuration_invalid_and_logs_it(user, configs, mocked):
+def test_invalid_key_marks_configuration_invalid_and_logs_it(user, configs, rsps):
     model = image_model("xai", "grok-imagine-image")
-    mocked.post(
+    rsps.post(
         generate_url("xai", model.model_id),
         status=400,
         json=recorded("xai", "error_incorrect_api_key"),
@@ -187,9 +169,9 @@ def test_invalid_key_marks_configuration_invalid_and_logs_it(user, configs, mock
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.KEY_INVALIDATED).exists()
 
 
-def test_google_bad_key_is_invalid_key(user, configs, mocked):
+def test_google_bad_key_is_invalid_key(user, configs, rsps):
     model = image_model("google", "imagen-4.0-generate-001")
-    mocked.post(
+    rsps.post(
         generate_url("google", model.model_id),
         status=400,
         json=recorded("google", "error_api_key_invalid"),
@@ -208,8 +190,8 @@ def test_google_bad_key_is_invalid_key(user, configs, mocked):
         ("google", "gemini-2.5-flash-image", recorded("google", "gemini_image_safety")),
     ],
 )
-def test_silent_refusals_are_422_and_refunded(user, configs, mocked, slug, model_id, answer):
-    mocked.post(generate_url(slug, model_id), json=answer)
+def test_silent_refusals_are_422_and_refunded(user, configs, rsps, slug, model_id, answer):
+    rsps.post(generate_url(slug, model_id), json=answer)
     with pytest.raises(GenerationFailed) as caught:
         run(user, configs[slug], image_model(slug, model_id))
     assert caught.value.http_status == 422
@@ -226,8 +208,8 @@ def test_silent_refusals_are_422_and_refunded(user, configs, mocked, slug, model
         (b"\x00\x01garbage", "application/octet-stream"),
     ],
 )
-def test_html_or_garbage_answer_is_a_failed_generation(user, configs, mocked, body, content_type):
-    mocked.post(generate_url("openai", "dall-e-3"), body=body, content_type=content_type)
+def test_html_or_garbage_answer_is_a_failed_generation(user, configs, rsps, body, content_type):
+    rsps.post(generate_url("openai", "dall-e-3"), body=body, content_type=content_type)
     with pytest.raises(GenerationFailed) as caught:
         run(user, configs["openai"], image_model("openai", "dall-e-3"))
     assert caught.value.http_status == 502
@@ -236,10 +218,10 @@ def test_html_or_garbage_answer_is_a_failed_generation(user, configs, mocked, bo
     assert user.usage_count == 0
 
 
-def test_bytes_that_are_not_an_image_are_refused_and_nothing_is_stored(user, configs, mocked):
+def test_bytes_that_are_not_an_image_are_refused_and_nothing_is_stored(user, configs, rsps):
     model = image_model("openai", "dall-e-2")
     good, bad = png_bytes(8, 8), b"%PDF-1.4 not an image at all"
-    mocked.post(
+    rsps.post(
         generate_url("openai", "dall-e-2"),
         json=recorded("openai", "dalle3_b64", image_b64=[b64(good), b64(bad)]),
     )
@@ -251,18 +233,18 @@ def test_bytes_that_are_not_an_image_are_refused_and_nothing_is_stored(user, con
     assert user.usage_count == 0
 
 
-def test_timeout_is_504_and_not_retried(user, configs, mocked):
+def test_timeout_is_504_and_not_retried(user, configs, rsps):
     import requests
 
-    mocked.post(generate_url("openai", "dall-e-3"), body=requests.ReadTimeout("slow"))
+    rsps.post(generate_url("openai", "dall-e-3"), body=requests.ReadTimeout("slow"))
     with pytest.raises(GenerationFailed) as caught:
         run(user, configs["openai"], image_model("openai", "dall-e-3"))
     assert caught.value.http_status == 504
-    assert len(mocked.calls) == 1
+    assert len(rsps.calls) == 1
 
 
-def test_database_failure_after_files_written_leaves_no_orphans(user, configs, mocked):
-    mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
+def test_database_failure_after_files_written_leaves_no_orphans(user, configs, rsps):
+    rsps.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
     # A trigger that refuses ApiUsage rows makes the final transaction fail after the files.
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -285,10 +267,10 @@ def test_database_failure_after_files_written_leaves_no_orphans(user, configs, m
     assert user.usage_count == 0
 
 
-def test_plan_limit_refuses_without_calling_the_provider(user, configs, mocked):
+def test_plan_limit_refuses_without_calling_the_provider(user, configs, rsps):
     user.usage_count = 50
     user.save()
     with pytest.raises(PlanLimitReached):
         run(user, configs["openai"], image_model("openai", "dall-e-3"))
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
     assert not ImageGeneration.objects.exists()

@@ -15,7 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from generations.models import ImageGeneration
 from generations.quota import generations_sweep_pending
-from tests.generations.conftest import generate_url, image_model, success_body
+from tests.factories import image_model
+from tests.recorded import generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -118,12 +119,12 @@ def test_the_meter_never_counts_an_abandoned_slot_and_reading_it_writes_nothing(
 
 
 def test_a_user_at_the_limit_because_of_an_abandoned_slot_can_generate(
-    logged_in, user, configs, mocked
+    logged_in, user, configs, rsps
 ):
     model = image_model("openai", "dall-e-2")
     _at(user, 50)
     abandoned = _pending(user, timedelta(hours=1))
-    mocked.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
+    rsps.post(generate_url("openai", "dall-e-2"), json=success_body("openai", "dall-e-2"))
 
     response = logged_in.post(
         "/api/generations/",
@@ -144,7 +145,7 @@ def test_a_user_at_the_limit_because_of_an_abandoned_slot_can_generate(
 
 
 def test_a_request_failing_after_the_sweep_took_its_generation_refunds_once(
-    logged_in, user, configs, mocked
+    logged_in, user, configs, rsps
 ):
     """The sweep runs while the provider call is still out (a call far slower than any
     provider should be); the call then fails: the slot comes back once, not twice."""
@@ -156,7 +157,7 @@ def test_a_request_failing_after_the_sweep_took_its_generation_refunds_once(
         assert generations_sweep_pending(now=timezone.now() + timedelta(hours=1)) == 1
         return 500, {}, json.dumps({"error": {"message": "Internal error", "type": "server"}})
 
-    mocked.add_callback("POST", generate_url("openai", "dall-e-2"), provider_answers_late)
+    rsps.add_callback("POST", generate_url("openai", "dall-e-2"), provider_answers_late)
     response = logged_in.post(
         "/api/generations/",
         json.dumps(

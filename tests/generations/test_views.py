@@ -23,15 +23,9 @@ from accounts.models import User
 from generations import provenance, storage
 from generations.models import Image, ImageGeneration
 from generations.storage import THUMBNAIL_MAX_SIDE
-from tests.factories import PASSWORD
-from tests.generations.conftest import (
-    MODELS,
-    generate_url,
-    image_model,
-    media_files,
-    success_body,
-)
-from tests.images import pixels, png_bytes
+from tests.factories import PASSWORD, image_model
+from tests.images import media_files, pixels, png_bytes
+from tests.recorded import MODELS, generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -45,8 +39,8 @@ def form_data(configuration, model, prompt="A fox in the snow", **options):
     }
 
 
-def generate(client, user, configs, mocked, slug="openai", model_id="dall-e-2", images=None):
-    mocked.post(generate_url(slug, model_id), json=success_body(slug, model_id, images))
+def generate(client, user, configs, rsps, slug="openai", model_id="dall-e-2", images=None):
+    rsps.post(generate_url(slug, model_id), json=success_body(slug, model_id, images))
     response = client.post(
         "/dashboard/generate/",
         form_data(configs[slug], image_model(slug, model_id), count=len(images or [1])),
@@ -76,7 +70,7 @@ def test_generate_page_offers_valid_keys_models_options_cost_and_quota(logged_in
     assert "Estimated cost" in page
     assert "12 / 50 this month" in page
     assert 'data-busy-label="Generating…"' in page
-    assert configs["openai"].clear_key_for_tests not in page
+    assert configs["openai"].clear_key not in page
 
 
 def test_generate_page_without_a_key_points_to_the_keys_page(logged_in):
@@ -86,9 +80,9 @@ def test_generate_page_without_a_key_points_to_the_keys_page(logged_in):
 
 @pytest.mark.parametrize(("slug", "model_id"), MODELS)
 def test_form_generates_with_every_provider_and_shows_the_images(
-    logged_in, user, configs, mocked, slug, model_id
+    logged_in, user, configs, rsps, slug, model_id
 ):
-    mocked.post(generate_url(slug, model_id), json=success_body(slug, model_id))
+    rsps.post(generate_url(slug, model_id), json=success_body(slug, model_id))
     response = logged_in.post(
         "/dashboard/generate/", form_data(configs[slug], image_model(slug, model_id))
     )
@@ -101,9 +95,9 @@ def test_form_generates_with_every_provider_and_shows_the_images(
     assert "Use these settings again" in page
 
 
-def test_refusal_shows_the_providers_reason(logged_in, user, configs, mocked):
+def test_refusal_shows_the_providers_reason(logged_in, user, configs, rsps):
     reason = "Your request was rejected as a result of our safety system."
-    mocked.post(
+    rsps.post(
         generate_url("openai", "dall-e-3"),
         status=400,
         json={"error": {"message": reason, "code": "content_policy_violation"}},
@@ -117,7 +111,7 @@ def test_refusal_shows_the_providers_reason(logged_in, user, configs, mocked):
     assert user.usage_count == 0
 
 
-def test_form_errors_are_shown_next_to_fields(logged_in, configs, mocked):
+def test_form_errors_are_shown_next_to_fields(logged_in, configs, rsps):
     response = logged_in.post(
         "/dashboard/generate/",
         form_data(configs["openai"], image_model("openai", "dall-e-3"), prompt="", size="1x1"),
@@ -125,10 +119,10 @@ def test_form_errors_are_shown_next_to_fields(logged_in, configs, mocked):
     assert response.status_code == 400
     page = response.content.decode()
     assert "Write a prompt" in page and "does not offer" in page
-    assert len(mocked.calls) == 0
+    assert len(rsps.calls) == 0
 
 
-def test_plan_limit_on_the_form_offers_the_upgrade(logged_in, user, configs, mocked):
+def test_plan_limit_on_the_form_offers_the_upgrade(logged_in, user, configs, rsps):
     User.objects.filter(pk=user.pk).update(usage_count=50)
     response = logged_in.post(
         "/dashboard/generate/", form_data(configs["openai"], image_model("openai", "dall-e-3"))
@@ -137,8 +131,8 @@ def test_plan_limit_on_the_form_offers_the_upgrade(logged_in, user, configs, moc
     assert "/dashboard/billing/" in response.content.decode()
 
 
-def test_use_these_settings_again_prefills_the_form(logged_in, user, configs, mocked):
-    mocked.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
+def test_use_these_settings_again_prefills_the_form(logged_in, user, configs, rsps):
+    rsps.post(generate_url("openai", "dall-e-3"), json=success_body("openai", "dall-e-3"))
     logged_in.post(
         "/dashboard/generate/",
         form_data(
@@ -162,8 +156,8 @@ def test_use_these_settings_again_prefills_the_form(logged_in, user, configs, mo
 # --- private images ---------------------------------------------------------------------------
 
 
-def test_image_is_served_to_its_owner_only(logged_in, user, other_user, configs, mocked):
-    generation = generate(logged_in, user, configs, mocked, images=[png_bytes(40, 30)])
+def test_image_is_served_to_its_owner_only(logged_in, user, other_user, configs, rsps):
+    generation = generate(logged_in, user, configs, rsps, images=[png_bytes(40, 30)])
     image = generation.images.get()
     url = f"/dashboard/images/{image.pk}/"
 
@@ -188,8 +182,8 @@ def test_image_is_served_to_its_owner_only(logged_in, user, other_user, configs,
     assert anonymous["Location"].startswith("/accounts/login/?next=")
 
 
-def test_thumbnail_is_a_small_webp(logged_in, user, configs, mocked):
-    generation = generate(logged_in, user, configs, mocked, images=[png_bytes(1024, 512)])
+def test_thumbnail_is_a_small_webp(logged_in, user, configs, rsps):
+    generation = generate(logged_in, user, configs, rsps, images=[png_bytes(1024, 512)])
     image = generation.images.get()
     response = logged_in.get(f"/dashboard/images/{image.pk}/thumbnail/")
     assert response["Content-Type"] == "image/webp"
@@ -198,8 +192,8 @@ def test_thumbnail_is_a_small_webp(logged_in, user, configs, mocked):
         assert thumb.size == (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE // 2)
 
 
-def test_thumbnail_is_made_on_first_request_then_kept(logged_in, user, configs, mocked):
-    generation = generate(logged_in, user, configs, mocked, images=[png_bytes(300, 200)])
+def test_thumbnail_is_made_on_first_request_then_kept(logged_in, user, configs, rsps):
+    generation = generate(logged_in, user, configs, rsps, images=[png_bytes(300, 200)])
     image = generation.images.get()
     assert media_files() == [image.storage_path]  # the generation itself does not make it
     url = f"/dashboard/images/{image.pk}/thumbnail/"
@@ -213,8 +207,8 @@ def test_thumbnail_is_made_on_first_request_then_kept(logged_in, user, configs, 
     assert os.stat(Path(settings.MEDIA_ROOT) / image.thumbnail_path).st_mtime_ns == made_at
 
 
-def test_first_requests_at_once_leave_one_whole_thumbnail(logged_in, user, configs, mocked):
-    generation = generate(logged_in, user, configs, mocked, images=[png_bytes(900, 600)])
+def test_first_requests_at_once_leave_one_whole_thumbnail(logged_in, user, configs, rsps):
+    generation = generate(logged_in, user, configs, rsps, images=[png_bytes(900, 600)])
     image = generation.images.get()
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
@@ -242,8 +236,8 @@ def test_first_requests_at_once_leave_one_whole_thumbnail(logged_in, user, confi
         assert thumb.format == "WEBP" and thumb.size == (THUMBNAIL_MAX_SIDE, 256)
 
 
-def test_thumbnail_request_racing_a_delete_leaves_no_file(logged_in, user, configs, mocked):
-    generation = generate(logged_in, user, configs, mocked)
+def test_thumbnail_request_racing_a_delete_leaves_no_file(logged_in, user, configs, rsps):
+    generation = generate(logged_in, user, configs, rsps)
     image = generation.images.get()
     # The generation's row goes while the request that fetched the image makes its thumbnail.
     ImageGeneration.objects.filter(pk=generation.pk).delete()
@@ -257,8 +251,8 @@ def test_thumbnail_request_racing_a_delete_leaves_no_file(logged_in, user, confi
     assert media_files() == []
 
 
-def test_no_image_is_reachable_under_media(logged_in, user, configs, mocked):
-    generation = generate(logged_in, user, configs, mocked)
+def test_no_image_is_reachable_under_media(logged_in, user, configs, rsps):
+    generation = generate(logged_in, user, configs, rsps)
     path = generation.images.get().storage_path
     assert logged_in.get(f"/media/{path}").status_code == 404
 
@@ -285,11 +279,11 @@ def test_gallery_paginates_newest_first_with_prompt_model_and_status(logged_in, 
 
 
 def test_gallery_deletes_several_with_their_files_and_ignores_others(
-    logged_in, user, other_user, configs, mocked, django_capture_on_commit_callbacks
+    logged_in, user, other_user, configs, rsps, django_capture_on_commit_callbacks
 ):
-    first = generate(logged_in, user, configs, mocked)
-    second = generate(logged_in, user, configs, mocked)
-    kept = generate(logged_in, user, configs, mocked)
+    first = generate(logged_in, user, configs, rsps)
+    second = generate(logged_in, user, configs, rsps)
+    kept = generate(logged_in, user, configs, rsps)
     view_thumbnails(logged_in, first, second, kept)
     theirs = ImageGeneration.objects.create(user=other_user, prompt="theirs")
     with django_capture_on_commit_callbacks(execute=True):
@@ -331,8 +325,8 @@ def test_overview_shows_the_usage_meter_and_warnings(logged_in, user, used, expe
         assert "Only" not in page and "used all" not in page
 
 
-def test_overview_lists_recent_generations(logged_in, user, configs, mocked):
-    generate(logged_in, user, configs, mocked)
+def test_overview_lists_recent_generations(logged_in, user, configs, rsps):
+    generate(logged_in, user, configs, rsps)
     page = logged_in.get("/dashboard/").content.decode()
     assert "Latest images" in page and "A fox in the snow" in page
 
@@ -340,8 +334,8 @@ def test_overview_lists_recent_generations(logged_in, user, configs, mocked):
 # --- data rights ------------------------------------------------------------------------------
 
 
-def test_export_zip_holds_every_image_and_the_prompts(logged_in, user, configs, mocked):
-    generate(logged_in, user, configs, mocked, images=[png_bytes(8, 8), png_bytes(9, 9)])
+def test_export_zip_holds_every_image_and_the_prompts(logged_in, user, configs, rsps):
+    generate(logged_in, user, configs, rsps, images=[png_bytes(8, 8), png_bytes(9, 9)])
     ImageGeneration.objects.create(
         user=user, prompt="a failed one", status="failed", error_message="refused"
     )
@@ -361,15 +355,15 @@ def test_export_zip_holds_every_image_and_the_prompts(logged_in, user, configs, 
     files = [i["file"] for i in done["images"]]
     assert len(files) == 2 and all(f in names for f in files)
     assert pixels(archive.read(files[1])) == pixels(png_bytes(9, 9))
-    assert configs["openai"].clear_key_for_tests not in archive.read("generations.json").decode()
+    assert configs["openai"].clear_key not in archive.read("generations.json").decode()
     # One JSON sidecar per image: the provenance the file carries.
     sidecar = json.loads(archive.read(files[1] + ".json"))
     assert sidecar == provenance.read(archive.read(files[1]))
     assert sidecar["prompt"] == "A fox in the snow" and sidecar["image_index"] == 1
 
 
-def test_account_deletion_removes_every_file(logged_in, user, configs, mocked):
-    generate(logged_in, user, configs, mocked)
+def test_account_deletion_removes_every_file(logged_in, user, configs, rsps):
+    generate(logged_in, user, configs, rsps)
     # A stray file in the user's folder (e.g. left by a crash) goes too.
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
@@ -382,13 +376,13 @@ def test_account_deletion_removes_every_file(logged_in, user, configs, mocked):
     assert not ImageGeneration.objects.exists() and not Image.objects.exists()
 
 
-def test_purge_command_deletes_old_generations_and_files(logged_in, user, configs, mocked):
+def test_purge_command_deletes_old_generations_and_files(logged_in, user, configs, rsps):
     from io import StringIO
 
     from django.core.management import call_command
 
-    old = generate(logged_in, user, configs, mocked)
-    recent = generate(logged_in, user, configs, mocked)
+    old = generate(logged_in, user, configs, rsps)
+    recent = generate(logged_in, user, configs, rsps)
     view_thumbnails(logged_in, old, recent)
     ImageGeneration.objects.filter(pk=old.pk).update(
         created_at=timezone.now() - timedelta(days=400)

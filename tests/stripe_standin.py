@@ -1,6 +1,7 @@
-"""Stripe for the billing tests: dummy keys, the webhook endpoint row, signed event posts,
-and a `responses` stand-in for the Stripe API answering with the recorded shapes in
-tests/fixtures/stripe/ (API version 2026-08-26.dahlia). Nothing else is mocked."""
+"""Stripe for the tests: dummy keys, recorded API objects (tests/fixtures/stripe/, API version
+2026-08-26.dahlia), a `responses` stand-in for the Stripe API answering with them, and events
+signed the way Stripe signs them. Nothing else is mocked. The fixtures that use these
+(`stripe_keys`, `stripe_api`, `endpoint`) are in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import pytest
 import responses
-import stripe
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stripe"
 SECRET_KEY = "sk_test_51SbAmBiTeStKeY0000000000000000"
+PUBLISHABLE_KEY = "pk_test_51SbAmBiTeStKeY0000000000000000"
 WEBHOOK_SECRET = "whsec_bAmBiTeStSiGnInGsEcReT0000000000000000"
 PRICE_ID = "price_1SbAmBiPrEmIuMeUr5"
 API = "https://api.stripe.com"
@@ -28,6 +28,7 @@ _event_ids = itertools.count(1)
 
 
 def load(name: str) -> dict:
+    """A recorded Stripe object: tests/fixtures/stripe/<name>.json."""
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
@@ -153,32 +154,6 @@ class StripeStandIn:
             return self._json(None)
         self.portal_bodies.append(self._form(request))
         return self._json(load("billing_portal_session"))
-
-
-@pytest.fixture
-def stripe_keys(settings, monkeypatch):
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_TEST_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_51SbAmBiTeStKeY0000000000000000"
-    settings.STRIPE_PREMIUM_PRICE_ID = PRICE_ID
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.APP_URL = "https://bambi.example"
-    # The library retries failed calls with back-off sleeps; the tests want one answer.
-    monkeypatch.setattr(stripe, "max_network_retries", 0)
-    monkeypatch.setattr(stripe, "api_base", API)
-
-
-@pytest.fixture
-def stripe_api(stripe_keys, user):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield StripeStandIn(rsps, user)
-
-
-@pytest.fixture
-def endpoint(stripe_keys, db):
-    from billing.services import webhook_endpoint_sync
-
-    return webhook_endpoint_sync()
 
 
 def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
