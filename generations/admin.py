@@ -68,7 +68,14 @@ class InputInline(admin.TabularInline):
 @admin.register(ImageGeneration)
 class ImageGenerationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "model", "status", "cost_estimate", "duration_ms")
-    list_filter = ("status", "provider", "cost_basis", "created_at")
+    # "API token: not empty" = made through the API with a personal token (/api/ or /v1/).
+    list_filter = (
+        "status",
+        "provider",
+        "cost_basis",
+        ("api_token", admin.EmptyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("user__email", "prompt", "id")
     date_hierarchy = "created_at"
     list_select_related = ("user", "model")

@@ -30,6 +30,7 @@ from generations.rows import GenerationOut, GenerationPage, UsageOut
 from generations.schemas import GenerationCreate, PageNumber
 from generations.selectors import generation_get, generations_for
 from generations.services import generation_run
+from tokens.services import active_tokens
 
 router = Router(tags=["generations"])
 
@@ -69,9 +70,9 @@ def generations(
 )
 def generation_create(request: HttpRequest, payload: GenerationCreate = ImagesJsonBody(...)):
     """Synchronous: answers when the provider has answered and the images are stored. Counts
-    once against the monthly quota, only when it succeeds. Over the quota: 403. The provider's
-    refusal: 422 with its reason; its failures: 429/502/504. A failed call is kept as a failed
-    generation and not charged.
+    once against the monthly quota, only when it succeeds. Over the quota, or with an API
+    token limited to other models: 403. The provider's refusal: 422 with its reason; its
+    failures: 429/502/504. A failed call is kept as a failed generation and not charged.
 
     An edit is the same call with `inputImages` (gallery images by id, or data: URLs) and, for
     models that take one, a `mask`; the body may then reach 50 MB (GENERATION_REQUEST_MAX_BYTES).
@@ -86,7 +87,11 @@ def generation_create(request: HttpRequest, payload: GenerationCreate = ImagesJs
         ):
             raise Http404
         raise ApiError(form_errors_sentence(form))
-    generation = generation_run(user=request.auth, **form.run_arguments())
+    generation = generation_run(
+        user=request.auth,
+        api_token=getattr(request, "api_token", None),
+        **form.run_arguments(),
+    )
     # generation_run returns the generation with its model, provider and images loaded.
     return Status(201, {"data": generation})
 
@@ -129,5 +134,7 @@ def usage(request: HttpRequest):
             "config_count": ApiConfiguration.objects.filter(user=user).count(),
             "config_limit": plan.configurations,
             "reset_date": current.reset_date,
+            "token_count": active_tokens(user=user).count(),
+            "token_limit": plan.api_tokens,
         }
     }

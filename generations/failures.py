@@ -18,12 +18,24 @@ class GenerationFailed(BambiError):
     """The provider call (or storing its answer) failed; the generation row says why.
 
     `message` is a sentence for the user (it includes the provider's own words when useful);
-    `http_status` is what the API answers (400/422/429/502/504).
+    `http_status` is what the API answers (400/422/429/502/504). `cause` is the provider's
+    error when the provider answered with one (None when the call went through and what came
+    back could not be used: the provider may have billed the key for it).
     """
 
-    def __init__(self, generation: ImageGeneration, message: str, http_status: int):
+    def __init__(
+        self,
+        generation: ImageGeneration,
+        message: str,
+        http_status: int,
+        cause: provider_errors.ProviderError | None = None,
+    ):
         super().__init__(message, http_status=http_status)
         self.generation = generation
+        self.cause = cause
+
+    def headers(self) -> dict[str, str]:
+        return self.cause.headers() if self.cause is not None else {}
 
 
 # What the user is told first about a failed provider call, by kind (the first that matches);

@@ -125,7 +125,11 @@ class GenerationForm(forms.Form):
         required=False,
         min_value=0,
         max_value=100,
-        error_messages={"invalid": _("The compression must be a whole number from 0 to 100.")},
+        error_messages={
+            "invalid": _("The compression is a whole number from 0 to 100."),
+            "min_value": _("The compression is a whole number from 0 to 100."),
+            "max_value": _("The compression is a whole number from 0 to 100."),
+        },
     )
     # Edits: the images sent with the prompt, and a PNG marking with transparency what to change.
     input_images = InputImagesField()
@@ -308,7 +312,7 @@ class GenerationForm(forms.Form):
             elif output_format not in COMPRESSED_FORMATS:
                 self.add_error(
                     "output_compression",
-                    _("Compression applies to JPEG and WebP output; choose one of them."),
+                    _("Compression applies to JPEG and WebP output only; choose one of them."),
                 )
             else:
                 options["output_compression"] = compression

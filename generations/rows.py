@@ -174,3 +174,5 @@ class UsageOut(Schema):
     config_count: int = Field(ge=0)
     config_limit: int | None = Field(description="null = unlimited")
     reset_date: datetime = Field(description="When the monthly count starts again.")
+    token_count: int = Field(ge=0, description="Personal API tokens that work now.")
+    token_limit: int = Field(ge=0, description="Working API tokens the plan allows.")

@@ -31,12 +31,12 @@ PARAMETER_NAMES = {
     "quality": "quality",
     "style": "style",
     "outputFormat": "output_format",
+    "outputCompression": "output_compression",
+    "output_compression": "output_compression",
     "background": "background",
     "moderation": "moderation",
     "inputFidelity": "input_fidelity",
     "personGeneration": "person_generation",
-    "outputCompression": "output_compression",
-    "output_compression": "output_compression",
     **{name: name for name in OPTION_CAPABILITIES},
 }
 

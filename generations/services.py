@@ -52,6 +52,8 @@ from generations.inputs import InputImage
 from generations.models import ApiUsage, GenerationInput, Image, ImageGeneration
 from generations.provenance import provenance_record
 from generations.quota import Reservation, quota_refund, quota_reserve
+from tokens.models import ApiToken
+from tokens.services import api_token_check_model
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ def generation_run(
     options: dict,
     input_images: Sequence[InputImage] = (),
     mask: InputImage | None = None,
+    api_token: ApiToken | None = None,
 ) -> ImageGeneration:
     """Generate images with one of the user's keys and keep them in their gallery.
 
@@ -76,16 +79,19 @@ def generation_run(
     defaults filled in. With `input_images` it is an edit: the images (and `mask`, which marks
     with transparent pixels what to change in the first) were checked by generations.inputs
     (`inputs_check` against this model) and are stored with the generation; the first that
-    came from the user's gallery makes its generation this one's `parent`.
-    Returns the completed generation. Raises RateLimitExceeded (too many generations this
-    minute; nothing stored), PlanLimitReached (quota used up) or GenerationFailed (the provider
-    failed: the generation is stored as failed, quota refunded); all of them are BambiErrors
-    with the sentence and status to answer.
+    came from the user's gallery makes its generation this one's `parent`. `api_token`: the
+    personal token the request came with (None from the dashboard), recorded on the
+    generation. Returns the completed generation. Raises TokenNotAllowed (the token may not
+    use this model), RateLimitExceeded (too many generations this minute; nothing stored),
+    PlanLimitReached (quota used up) or GenerationFailed (the provider failed: the generation
+    is stored as failed, quota refunded); all of them are BambiErrors with the sentence and
+    status to answer, and none but the last writes anything.
     """
     provider = configuration.provider
     input_images = list(input_images)
     cost_estimate = estimate_cost(model.capabilities or {}, options, inputs=len(input_images))
 
+    api_token_check_model(token=api_token, model=model)  # TokenNotAllowed: 403, nothing done
     generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
     reservation = quota_reserve(user=user)
     try:
@@ -93,6 +99,7 @@ def generation_run(
             user=user,
             configuration=configuration,
             model=model,
+            api_token=api_token,
             prompt=prompt,
             options=options,
             cost_estimate=cost_estimate,
@@ -138,7 +145,9 @@ def generation_run(
         if isinstance(exc, provider_errors.InvalidKey):
             _mark_invalid(configuration, exc.message)
         _fail(generation, reservation, user, started, error=exc.message)
-        raise GenerationFailed(generation, failure_sentence(exc), exc.http_status) from None
+        raise GenerationFailed(
+            generation, failure_sentence(exc), exc.http_status, cause=exc
+        ) from None
     except storage.ImageTooLarge as exc:
         logger.warning("Provider %s sent an oversized image: %s", provider.slug, exc)
         said = _(
@@ -240,7 +249,7 @@ def generation_run(
 
 
 def _generation_start(
-    *, user, configuration, model, prompt, options, cost_estimate, input_images, mask
+    *, user, configuration, model, api_token, prompt, options, cost_estimate, input_images, mask
 ) -> ImageGeneration:
     """The pending generation row with its inputs: the input files first (their folder is
     named after the generation's id), then the rows in one transaction; if the rows cannot be
@@ -263,6 +272,7 @@ def _generation_start(
                 configuration=configuration,
                 model=model,
                 provider=configuration.provider,
+                api_token=api_token,
                 prompt=prompt,
                 # Only validated option values and the model's id: never anything from the key.
                 parameters={"model_id": model.model_id, **options},

@@ -4,8 +4,11 @@ sentences, API URLs)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -150,6 +153,7 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
                 "provider": str(m.provider_id),
                 "name": m.name,
                 "model_id": m.model_id,
+                "shutdown_notice": shutdown_notice(m.capabilities or {}),
                 "capabilities": m.capabilities,
             }
             for m in models
@@ -185,9 +189,23 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         "usage": usage_for(user),
         "history": history,
         "references": references,
+        "shutdown_notice": shutdown_notice(capabilities),
         "models_shown": {m.pk for m in models_shown},
         "edit_data": edit_script_data(references),
         "active_nav": "generate",
+    }
+
+
+def shutdown_notice(capabilities: dict) -> str:
+    """The shutdown the provider announced for a model (capabilities `shutdown_date`, ISO), in
+    a sentence; "" when none. Said on the page, never acted on: operators switch a model off
+    in the admin."""
+    try:
+        when = date.fromisoformat(str(capabilities.get("shutdown_date") or ""))
+    except ValueError:
+        return ""
+    return _("The provider announced this model’s shutdown for %(date)s.") % {
+        "date": date_format(when, "DATE_FORMAT")
     }
 
 

@@ -193,8 +193,17 @@
         hint.textContent = hint.dataset.template.replace("__N__", Bambi.number(caps.max_prompt_length));
       }
     }
+    updateShutdown(model);
     updateEstimate();
     studio.modelListeners.forEach(function (listener) { listener(model); });
+  }
+
+  // The shutdown a provider announced for the model (its sentence comes with the catalogue).
+  var shutdownNote = document.getElementById("model-shutdown");
+  function updateShutdown(model) {
+    if (!shutdownNote) return;
+    shutdownNote.textContent = (model && model.shutdown_notice) || "";
+    shutdownNote.hidden = !shutdownNote.textContent;
   }
 
   // gpt-image compresses JPEG and WebP output (0-100): shown for those formats only.

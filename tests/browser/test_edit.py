@@ -81,6 +81,9 @@ def test_edit_a_gallery_image_with_a_reference_and_a_mask(
     page.get_by_label("Key").select_option(str(openai.pk))
     page.get_by_label("Model").select_option(label="GPT Image 1.5")
     expect(page.locator("#mask-editor")).to_be_visible()
+    expect(page.locator("#model-shutdown")).to_have_text(
+        "The provider announced this model’s shutdown for 1 Dec 2026."
+    )
     # The shape of an edit follows the first image unless another size is chosen.
     expect(page.get_by_label("Size", exact=True)).to_have_value("")
 

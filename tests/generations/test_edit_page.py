@@ -153,3 +153,18 @@ def test_options_of_one_kind_of_call_follow_the_inputs(logged_in, configs, rsps)
     assert '<select name="moderation" id="id_moderation" >' in plain
     assert '<select name="input_fidelity" id="id_input_fidelity" >' in edit
     assert '<select name="moderation" id="id_moderation" disabled>' in edit
+
+
+def test_the_page_says_when_the_provider_announced_a_models_shutdown(logged_in, configs):
+    """Said, never acted on: the model stays usable until an operator switches it off."""
+    old = str(image_model("openai", "gpt-image-1.5").pk)
+    new = str(image_model("openai", "gpt-image-2").pk)
+    key = str(configs["openai"].pk)
+    page = logged_in.get(GENERATE, {"config": key, "model": old}).content.decode()
+    assert "The provider announced this model’s shutdown for 1 Dec 2026." in page
+    page = logged_in.get(GENERATE, {"config": key, "model": new}).content.decode()
+    assert '<p class="help" id="model-shutdown" hidden></p>' in page
+    french = logged_in.get(
+        GENERATE, {"config": key, "model": old}, HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "l’arrêt de ce modèle pour le 1 déc. 2026" in french

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0005_gallery_keyset_and_search'),
+        ('generations', '0006_generation_api_token'),
     ]
 
     operations = [
