@@ -1,4 +1,4 @@
-"""The JSON API layer: django-ninja, answering the way DESIGN.md ("JSON API") says.
+"""The JSON API layer: django-ninja, answering the way docs/api.md says.
 
 Every app declares its operations on a ninja `Router` in its `api.py`, with pydantic schemas
 (`schemas.py`, written with bambi/schemas.py) for what goes in and out; bambi/urls.py mounts

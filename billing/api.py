@@ -1,4 +1,4 @@
-"""JSON API of billing: Checkout and Customer Portal sessions (see DESIGN.md, JSON API).
+"""JSON API of billing: Checkout and Customer Portal sessions (docs/api.md).
 
 BillingUnavailable (502, 503) and BillingRefused (400) answer by themselves (bambi/api.py).
 """

@@ -15,8 +15,8 @@ Rules:
   it ends by itself.
 - Everything else is Free: no customer, `canceled`, `incomplete` (first payment not made),
   `incomplete_expired`, `unpaid`, `paused` and `past_due`.
-- `past_due` (a renewal payment failed; Stripe retries for a while) is Free. The contract
-  (DESIGN.md) sells Premium as a paid period, and the period in question is not paid. Nothing
+- `past_due` (a renewal payment failed; Stripe retries for a while) is Free. Premium is sold
+  as a paid period (README: 5 €/month), and the period in question is not paid. Nothing
   is lost by it: stored keys stay stored and usable, only adding keys and generating past 50
   are blocked, and the moment Stripe collects the payment (a retry, or a new card in the
   Customer Portal) the subscription is `active` again and Premium comes back at once with the

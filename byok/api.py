@@ -1,4 +1,4 @@
-"""JSON API of the byok app: providers and the user's stored keys (DESIGN.md, "JSON API").
+"""JSON API of the byok app: providers and the user's stored keys (docs/api.md).
 
 Thin: the forms clean, the services act, and their refusals (KeyNotAccepted, PlanLimitReached,
 RateLimitExceeded) answer by themselves (bambi/api.py). The key itself is never in an answer.

@@ -1,4 +1,4 @@
-"""What the byok part of the JSON API reads and writes (DESIGN.md, "JSON API").
+"""What the byok part of the JSON API reads and writes (docs/api.md).
 
 Requests are camelCase JSON typed here and cleaned by the forms in byok/forms.py (the rules and
 their sentences live there, shared with the Keys page). A key in a request is a SecretStr: it

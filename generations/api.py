@@ -1,4 +1,4 @@
-"""JSON API of the generations app: generating, the gallery, usage (DESIGN.md, "JSON API").
+"""JSON API of the generations app: generating, the gallery, usage (docs/api.md).
 
 Thin: GenerationForm cleans (the same rules as the generate page), `generation_run` generates,
 and its refusals (PlanLimitReached, RateLimitExceeded, GenerationFailed) answer by themselves.

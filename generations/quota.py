@@ -315,7 +315,7 @@ def generations_sweep_pending(*, user: User | None = None, now=None) -> int:
     """Fail the generations left `pending` by a worker killed during the provider call, and
     give each one's quota slot back exactly once; returns how many were swept.
 
-    A crash never charges the user (DESIGN.md). Each generation is claimed with a
+    A crash never charges the user. Each generation is claimed with a
     conditional UPDATE (still pending?) in the same transaction as its refund, so two sweeps
     at once, or a sweep racing the request's own failure path (generations.services, which
     claims the same way), refund once. The refund goes to the period the slot was reserved

@@ -1,4 +1,4 @@
-"""What the generations part of the JSON API reads and writes (DESIGN.md, "JSON API").
+"""What the generations part of the JSON API reads and writes (docs/api.md).
 
 A generation request is typed here, JSON-only names included (camelCase, and the snake_case and
 OpenAI spellings clients send), then cleaned by GenerationForm, the one set of rules the
@@ -17,7 +17,7 @@ from bambi.schemas import RequestSchema, documented_as, not_found_sentence, refu
 from generations.forms import OPTION_CAPABILITIES
 from generations.inputs import InputSource
 
-# What API clients may send in `parameters`: the camelCase of DESIGN.md, the form's own names,
+# What API clients may send in `parameters`: the camelCase of docs/api.md, the form's own names,
 # and the names OpenAI's API uses for the same thing.
 PARAMETER_NAMES = {
     "modelId": "model",

@@ -91,9 +91,8 @@ RESPONSES_HOSTS = [
     "cdn.example.net",
     "elsewhere.example.org",
     "elsewhere.example",
-    "openai.provider.test",
-    "google.provider.test",
-    "xai.provider.test",
+    # Each provider's row in the `providers` fixture (one per fixtures folder).
+    *(f"{slug}.provider.test" for slug in PROVIDERS),
     "api.openai.test",
     "api.x.test",
     "imgen.x.test",

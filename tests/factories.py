@@ -18,6 +18,7 @@ from generations.forms import GenerationForm
 from generations.models import ImageGeneration
 from generations.schemas import normalise_parameters
 from generations.services import generation_run
+from tests.recorded import contract
 
 PASSWORD = "correct-horse-battery-staple-42"
 _counter = itertools.count(1)
@@ -40,15 +41,15 @@ def _random(n: int) -> str:
 
 
 def new_key(slug: str) -> str:
-    """A fresh key of the provider's real shape (unique per call: leak tests search for it).
-    Never one containing "bad": the provider stand-in (tests/standin.py) refuses those."""
+    """A fresh key of the provider's real shape (unique per call: leak tests search for it):
+    the prefix and length of the key in its contract.json (tests/fixtures/providers/<slug>/),
+    the rest random. Never one containing "bad": the provider stand-in (tests/standin.py)
+    refuses those."""
+    shape = contract(slug)["key"]
+    dash = shape.rfind("-", 0, 10)
+    prefix = shape[: dash + 1] if dash >= 0 else shape[:4]  # "sk-proj-", "xai-", "AIza"
     while True:
-        if slug == "openai":
-            key = f"sk-proj-{_random(48)}Qa42"
-        elif slug == "google":
-            key = f"AIza{_random(35)}"
-        else:
-            key = f"xai-{_random(76)}"
+        key = prefix + _random(len(shape) - len(prefix))
         if "bad" not in key.lower():
             return key
 

@@ -125,5 +125,5 @@ def test_no_app_module_is_longer_than_one_sitting():
         for name, path in MODULES.items()
         if (lines := len(path.read_text().splitlines())) > MAX_LINES
     }
-    # bambi/settings.py is one env-driven settings file on purpose (STYLE.md, healthchecks).
+    # bambi/settings.py is one env-driven settings file on purpose (as healthchecks does).
     assert long.keys() <= {"bambi.settings"}, long

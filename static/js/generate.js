@@ -41,7 +41,7 @@
   var button = document.getElementById("generate-button");
   var runs = document.getElementById("runs");
   var emptyNote = document.getElementById("runs-empty");
-  // form field -> capabilities key, and -> the API's parameter name (DESIGN.md: camelCase)
+  // form field -> capabilities key, and -> the API's parameter name (docs/api.md: camelCase)
   var OPTIONS = {
     size: "sizes", aspect_ratio: "aspect_ratios", quality: "qualities", style: "styles",
     resolution: "resolutions", output_format: "output_formats", background: "backgrounds",

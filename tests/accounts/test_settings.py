@@ -138,6 +138,15 @@ def test_healthz_answers_503_within_3_seconds_when_the_database_hangs():
 
 
 @pytest.mark.django_db
+def test_healthz_answers_a_plain_http_probe_where_pages_redirect_to_https(client, settings):
+    # Production's default (the tests turn it off); SECURE_REDIRECT_EXEMPT is bambi/settings.py's.
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    page = client.get("/")
+    assert page.status_code == 301 and page["Location"].startswith("https://")
+
+
+@pytest.mark.django_db
 def test_healthz_answers_200_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
