@@ -171,7 +171,14 @@ def check_oauth_pairs(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
 @checks.register(TAG)
 def check_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     errors = []
-    for name in ("PROVIDER_CONNECT_TIMEOUT", "PROVIDER_READ_TIMEOUT", "IMAGE_DOWNLOAD_MAX_BYTES"):
+    for name in (
+        "PROVIDER_CONNECT_TIMEOUT",
+        "PROVIDER_READ_TIMEOUT",
+        "IMAGE_DOWNLOAD_MAX_BYTES",
+        "INPUT_IMAGE_MAX_BYTES",
+        "INPUT_IMAGE_MAX_PIXELS",
+        "GENERATION_REQUEST_MAX_BYTES",
+    ):
         if getattr(settings, name) <= 0:
             errors.append(checks.Error(f"{name} must be a number above 0.", id="bambi.E004"))
     return errors

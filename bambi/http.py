@@ -161,12 +161,18 @@ def request(
     *,
     headers: Mapping[str, str] | None = None,
     json: Any = None,
+    data: Mapping[str, str] | None = None,
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
     params: Mapping[str, str] | None = None,
     timeout: Timeout | None = None,
     max_bytes: int | None = None,
 ) -> requests.Response:
     """Send one request, once: with a timeout, without retries, without following redirects,
     to a public address only (see `GuardedAdapter`), and read at most `max_bytes` of answer.
+
+    The body is `json`, or a multipart form of `data` fields and `files` parts
+    (`(field name, (filename, bytes, content type))`, repeated names allowed: `image[]`);
+    requests then writes the boundary into Content-Type and sends a Content-Length.
 
     `timeout` defaults to the short validation timeout; generation callers pass
     `generate_timeout()`. The body is read here, streamed, up to `max_bytes` (default
@@ -184,6 +190,8 @@ def request(
             url,
             headers=dict(headers or {}),
             json=json,
+            data=data,
+            files=files,
             params=params,
             timeout=timeout,
             allow_redirects=False,

@@ -42,11 +42,26 @@ class ApiError(BambiError):
 # --- reading a JSON body -----------------------------------------------------------------------
 
 
-def read_json(request: HttpRequest) -> dict:
+def read_json(
+    request: HttpRequest, *, images_max_bytes: int | None = None, image_fields: tuple = ()
+) -> dict:
     """The request's JSON object body, or ApiError (400, or 413 when too large) with a sentence
-    saying what is wrong. What passes can be stored and logged as it is: valid Unicode only."""
+    saying what is wrong. What passes can be stored and logged as it is: valid Unicode only.
+
+    Bodies are held to DATA_UPLOAD_MAX_MEMORY_SIZE, except that a body carrying images (one of
+    `image_fields` given, e.g. an edit's data: URLs) may reach `images_max_bytes`."""
     if (request.content_type or "") != JSON:
         raise ApiError(_("Send the request body as JSON (Content-Type: application/json)."))
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    length = _content_length(request)
+    large = images_max_bytes is not None and limit is not None and length > limit
+    if large:
+        if length > images_max_bytes:
+            raise ApiError(too_big_sentence(images_max_bytes), http_status=413)
+        if not hasattr(request, "_body") and not request._read_started:
+            # Read here, under this request's own cap, rather than by `request.body` (which
+            # holds every body to DATA_UPLOAD_MAX_MEMORY_SIZE).
+            request._body = request.read()
     try:
         raw = request.body
     except RequestDataTooBig:
@@ -54,9 +69,14 @@ def read_json(request: HttpRequest) -> dict:
     try:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(_("The request body is not valid JSON.")) from None
+        body = _TOO_BIG if large else None
+        if not large:
+            raise ApiError(_("The request body is not valid JSON.")) from None
     except RecursionError:
         raise ApiError(_("The request body is nested too deeply.")) from None
+    if large and not (isinstance(body, dict) and any(body.get(f) for f in image_fields)):
+        # Past the ordinary limit, and no image to excuse it: what any large body gets.
+        raise ApiError(too_big_sentence(), http_status=413)
     if not isinstance(body, dict):
         raise ApiError(_("The request body must be a JSON object."))
     if _has_lone_surrogate(body):
@@ -69,10 +89,20 @@ def read_json(request: HttpRequest) -> dict:
     return body
 
 
-def too_big_sentence() -> str:
+_TOO_BIG = object()
+
+
+def too_big_sentence(limit: int | None = None) -> str:
     return _("The request body is too large (at most %(size)s).") % {
-        "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        "size": filesizeformat(limit or settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     }
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
 
 
 def _has_lone_surrogate(body: dict) -> bool:
@@ -106,6 +136,25 @@ class JsonBody(Body):
     @classmethod
     def _param_source(cls) -> str:
         return "body"
+
+
+class _ImagesJsonBodyModel(BodyModel):
+    @classmethod
+    def get_request_data(cls, request: HttpRequest, api: Any, path_params: dict) -> dict:
+        data = read_json(
+            request,
+            images_max_bytes=settings.GENERATION_REQUEST_MAX_BYTES,
+            image_fields=("inputImages", "mask"),
+        )
+        single = getattr(cls, "__read_from_single_attr__", None)
+        return {single: data} if single else data
+
+
+class ImagesJsonBody(JsonBody):
+    """A JSON body that may carry images (`inputImages`, `mask` as data: URLs): up to
+    GENERATION_REQUEST_MAX_BYTES when it does, DATA_UPLOAD_MAX_MEMORY_SIZE otherwise."""
+
+    _model = _ImagesJsonBodyModel
 
 
 # --- request schemas: a JSON shape for a form to clean -------------------------------------------

@@ -356,6 +356,12 @@ IMAGE_DOWNLOAD_MAX_BYTES = _number("IMAGE_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024,
 PROVIDER_MAX_RESPONSE_BYTES = env.int("PROVIDER_MAX_RESPONSE_BYTES", default=64 * 1024 * 1024)
 # Images over this many pixels are refused from their header, before any decoding.
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=64_000_000)
+# Input images of an edit (generations.inputs): bytes and pixels per image (4096² covers the
+# largest image any provider makes), and the body of a generation request carrying them as
+# data: URLs (other bodies keep DATA_UPLOAD_MAX_MEMORY_SIZE).
+INPUT_IMAGE_MAX_BYTES = _number("INPUT_IMAGE_MAX_BYTES", 20 * 1024 * 1024, int)
+INPUT_IMAGE_MAX_PIXELS = _number("INPUT_IMAGE_MAX_PIXELS", 4096 * 4096, int)
+GENERATION_REQUEST_MAX_BYTES = _number("GENERATION_REQUEST_MAX_BYTES", 50 * 1024 * 1024, int)
 # Outgoing calls never reach private, loopback or link-local addresses (bambi.http), except
 # these host:port pairs: local stand-ins for tests and benchmarks. Empty by default, DEBUG or not.
 PROVIDER_PRIVATE_HOSTS = env.list("PROVIDER_PRIVATE_HOSTS", default=[])

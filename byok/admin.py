@@ -6,6 +6,7 @@ list, form and read-only display, and operators cannot add or edit configuration
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
@@ -26,8 +27,21 @@ _LIST_KEYS = (
     "resolutions",
     "output_formats",
     "backgrounds",
+    "moderations",
+    "input_fidelities",
+    "person_generations",
 )
 _INT_KEYS = ("max_images", "max_prompt_length")
+_BOOL_KEYS = ("mask", "output_compression")
+_PRICE_KEYS = ("price_per_image", "price_per_input_image", "token_prices")
+
+
+def _is_iso_date(value) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str) and len(value) == 10
 
 
 def _check_price(value) -> bool:
@@ -62,29 +76,32 @@ class ImageModelForm(forms.ModelForm):
                 isinstance(value, int) and not isinstance(value, bool) and value >= 1
             ):
                 problems.append(_("“%(key)s” must be a whole number of at least 1.") % {"key": key})
-        price = caps.get("price_per_image")
-        if price is not None:
+        inputs = caps.get("max_input_images")
+        if inputs is not None and not (
+            isinstance(inputs, int) and not isinstance(inputs, bool) and inputs >= 0
+        ):
+            problems.append(_("“max_input_images” must be a whole number (0 = text only)."))
+        for key in _BOOL_KEYS:
+            if key in caps and not isinstance(caps[key], bool):
+                problems.append(_("“%(key)s” must be true or false.") % {"key": key})
+        for key in _PRICE_KEYS:
+            price = caps.get(key)
+            if price is None:
+                continue
             prices = price.values() if isinstance(price, dict) else [price]
-            if not all(_check_price(p) for p in prices):
+            if (key == "token_prices" and not isinstance(price, dict)) or not all(
+                _check_price(p) for p in prices
+            ):
                 problems.append(
                     _(
-                        '“price_per_image” must be a price in USD as a string (e.g. "0.04"), '
-                        "or an object of such prices by quality."
+                        '“%(key)s” must be a price in USD as a string (e.g. "0.04"), '
+                        "or an object of such prices."
                     )
+                    % {"key": key}
                 )
-        tokens = caps.get("token_prices")
-        if tokens is not None and not (
-            isinstance(tokens, dict)
-            and set(tokens) == {"text_input", "image_input", "image_output"}
-            and all(_check_price(p) for p in tokens.values())
-        ):
-            problems.append(
-                _(
-                    "“token_prices” must be an object of prices in USD per million tokens as "
-                    'strings: {"text_input": "5.00", "image_input": "8.00", '
-                    '"image_output": "32.00"}.'
-                )
-            )
+        shutdown = caps.get("shutdown_date")
+        if shutdown is not None and not _is_iso_date(shutdown):
+            problems.append(_("“shutdown_date” must be a date written YYYY-MM-DD."))
         if "defaults" in caps and not isinstance(caps["defaults"], dict):
             problems.append(_("“defaults” must be a JSON object."))
         if problems:

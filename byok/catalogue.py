@@ -1,241 +1,149 @@
-"""The provider and model catalogue Bambi starts with.
+"""The provider and model catalogue: what Bambi starts with, and prices read from it.
 
-Called by the data migration and by the test fixtures (a test run may skip migrations), so
-there is one copy. Operators edit everything afterwards in the admin; `seed_catalogue` only
-creates what is missing and never overwrites an operator's change.
+`PROVIDERS` (byok/catalogue_data.py) is called by the data migrations and by the test fixtures
+(a test run may skip migrations), so there is one copy. Operators edit everything afterwards in
+the admin; `seed_catalogue` only creates what is missing and `catalogue_refresh` only changes a
+row still equal to what an earlier migration seeded: neither overwrites an operator's change.
 
-`capabilities` keys (all optional except max_images / max_prompt_length / price_per_image):
-  sizes            allowed "WxH" values (OpenAI)            -> option `size`
-  aspect_ratios    allowed ratios (Google, xAI)             -> option `aspect_ratio`
-  qualities        allowed qualities                        -> option `quality`
-  styles           allowed styles (DALL·E 3)                -> option `style`
-  resolutions      allowed resolutions (xAI 1k/2k, Imagen 1K/2K) -> option `resolution`
-  output_formats   gpt-image output formats                 -> option `output_format`
-  backgrounds      gpt-image backgrounds                    -> option `background`
-  max_images       largest `count` in one request
+`capabilities` keys (all optional except max_images / max_prompt_length / price_per_image),
+with the option each list of allowed values stands for:
+  sizes              "WxH" values (OpenAI)                        -> `size`
+  aspect_ratios      ratios (Google, xAI)                         -> `aspect_ratio`
+  qualities          qualities                                    -> `quality`
+  styles             styles (DALL·E 3)                            -> `style`
+  resolutions        xAI 1k/2k, Imagen 1K/2K (sampleImageSize),
+                     Gemini 1K…4K (imageSize)                     -> `resolution`
+  output_formats     gpt-image output formats                     -> `output_format`
+  output_compression true: 0-100 for JPEG/WebP output             -> `output_compression`
+  backgrounds        gpt-image backgrounds                        -> `background`
+  moderations        gpt-image moderation (generations only)      -> `moderation`
+  input_fidelities   gpt-image input fidelity (edits only)        -> `input_fidelity`
+  person_generations Imagen's personGeneration values             -> `person_generation`
+  max_images         largest `count` in one request
   max_prompt_length  in characters
-  price_per_image  USD as a string, or {quality: price} when the price depends on quality
-  token_prices     optional, USD per million tokens for models billed by tokens (gpt-image):
-                   {"text_input", "image_input", "image_output"} as strings; a generation's
-                   cost is then computed from the `usage` its answer reports. Not seeded:
-                   the per-image prices are OpenAI's own figures for these images, and they
-                   keep a budget's count exact (what is reserved is what is settled)
-  defaults         {option: value} used when the request leaves an option out
+  max_input_images   input images an edit takes (0 or absent: text only)
+  mask               true when the model takes a mask (PNG, transparent = change)
+  price_per_image    USD as a string, or {quality or resolution: price}
+  price_per_input_image  USD per input image: a string, or {input fidelity: price}
+  token_prices       USD per 1M tokens {text_input, image_input, output}: the recorded cost is
+                     the answer's usage times these when the provider reports tokens
+  shutdown_date      ISO date the provider announced for the model's shutdown (shown, never
+                     acted on: operators switch models off)
+  defaults           {option: value} used when the request leaves an option out
 """
+
+from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from byok.catalogue_data import PROVIDERS
 
-def price_per_image(capabilities: dict, quality: str | None) -> Decimal | None:
-    """The catalogue price of one image (USD), by quality when the price depends on it."""
-    price = capabilities.get("price_per_image")
-    if isinstance(price, dict):
-        price = price.get(quality or "") or price.get("auto") or next(iter(price.values()), None)
+__all__ = [
+    "PROVIDERS",
+    "catalogue_refresh",
+    "cost_from_usage",
+    "estimate_cost",
+    "price_per_image",
+    "seed_catalogue",
+]
+
+MILLION = Decimal(1_000_000)
+
+
+def _price(value) -> Decimal | None:
     try:
-        return Decimal(str(price)) if price is not None else None
+        return Decimal(str(value)) if value is not None else None
     except InvalidOperation:
         return None
 
 
-def cost_from_usage(capabilities: dict, usage: dict | None) -> Decimal | None:
-    """The cost of a call from the token `usage` its answer reported (gpt-image:
-    `input_tokens_details.text_tokens` / `image_tokens`, `output_tokens`), priced with the
-    model's `token_prices`; None when either is missing or malformed (the catalogue price
-    is used instead)."""
-    prices = capabilities.get("token_prices")
-    if not isinstance(prices, dict) or not isinstance(usage, dict):
+def _lookup(price, *keys: str | None):
+    """A price, or the entry of a {key: price} table for the first of `keys` it has."""
+    if not isinstance(price, dict):
+        return price
+    for key in keys:
+        if key and key in price:
+            return price[key]
+    return price.get("auto") or next(iter(price.values()), None)
+
+
+def price_per_image(capabilities: dict, options: dict) -> Decimal | None:
+    """The catalogue price of one image (USD), by quality or resolution where it depends."""
+    price = capabilities.get("price_per_image")
+    return _price(_lookup(price, options.get("quality"), options.get("resolution")))
+
+
+def price_per_input_image(capabilities: dict, options: dict) -> Decimal:
+    """What the provider charges for one input image of an edit (0 when it does not say)."""
+    price = capabilities.get("price_per_input_image")
+    return _price(_lookup(price, options.get("input_fidelity"), "low")) or Decimal(0)
+
+
+def estimate_cost(capabilities: dict, options: dict, *, inputs: int = 0) -> Decimal | None:
+    """count × price per image, plus the input images of an edit, from the catalogue. An
+    estimate: the provider's bill is the authority."""
+    unit = price_per_image(capabilities, options)
+    if unit is None:
         return None
-    details = usage.get("input_tokens_details")
-    details = details if isinstance(details, dict) else {}
-    counts = {
-        "text_input": details.get("text_tokens", usage.get("input_tokens", 0)),
-        "image_input": details.get("image_tokens", 0),
-        "image_output": usage.get("output_tokens"),
-    }
-    total = Decimal(0)
-    try:
-        for kind, tokens in counts.items():
-            if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
-                return None
-            total += Decimal(str(prices[kind])) * tokens
-    except (KeyError, InvalidOperation):
+    return unit * int(options.get("count") or 1) + inputs * price_per_input_image(
+        capabilities, options
+    )
+
+
+def cost_from_usage(capabilities: dict, usage: dict) -> Decimal | None:
+    """The cost of a call from the tokens its answer reports, at the model's `token_prices`.
+
+    OpenAI's gpt-image `usage` (input_tokens_details: text/image; output_tokens) and Gemini's
+    `usageMetadata` (promptTokensDetails / candidatesTokensDetails by modality). None when the
+    model has no token prices or the answer no token counts (the caller then estimates)."""
+    rates = capabilities.get("token_prices")
+    if not isinstance(rates, dict) or not isinstance(usage, dict):
         return None
-    return total / 1_000_000
+    text_in, image_in, out = (
+        _price(rates.get(name)) for name in ("text_input", "image_input", "output")
+    )
+    if None in (text_in, image_in, out):
+        return None
+    if _is_count(usage.get("output_tokens")):  # OpenAI
+        details = usage.get("input_tokens_details") or {}
+        image_tokens = _count(details.get("image_tokens"))
+        text_tokens = (
+            _count(details.get("text_tokens"))
+            if "text_tokens" in details
+            else _count(usage.get("input_tokens")) - image_tokens
+        )
+        output_tokens = _count(usage["output_tokens"])
+    elif _is_count(usage.get("candidatesTokenCount")):  # Gemini
+        prompt = _by_modality(usage.get("promptTokensDetails"))
+        image_tokens = prompt.get("IMAGE", 0)
+        text_tokens = _count(usage.get("promptTokenCount")) - image_tokens
+        # Thinking tokens are billed as output too.
+        output_tokens = _count(usage["candidatesTokenCount"]) + _count(
+            usage.get("thoughtsTokenCount")
+        )
+    else:
+        return None
+    total = text_tokens * text_in + image_tokens * image_in + output_tokens * out
+    return max(total, Decimal(0)) / MILLION
 
 
-def estimate_cost(capabilities: dict, options: dict) -> Decimal | None:
-    """count × price per image, from the catalogue (the provider's bill is the authority)."""
-    unit = price_per_image(capabilities, options.get("quality"))
-    return None if unit is None else unit * int(options.get("count") or 1)
+def _is_count(value) -> bool:
+    """A token count as the providers write it; anything else (text, a negative number, a
+    boolean) means the answer cannot be priced by tokens and the catalogue price is used."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-OPENAI_GPT_IMAGE = {
-    "sizes": ["1024x1024", "1536x1024", "1024x1536", "auto"],
-    "qualities": ["low", "medium", "high", "auto"],
-    "output_formats": ["png", "jpeg", "webp"],
-    "backgrounds": ["auto", "opaque", "transparent"],
-    "max_images": 10,
-    "max_prompt_length": 32000,
-}
-IMAGEN_RATIOS = ["1:1", "3:4", "4:3", "9:16", "16:9"]
-XAI_RATIOS = ["1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2", "auto"]
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
-PROVIDERS = [
-    {
-        "slug": "openai",
-        "name": "OpenAI",
-        "description": "OpenAI image models: GPT Image and DALL·E.",
-        "website_url": "https://openai.com",
-        "api_base_url": "https://api.openai.com",
-        "models": [
-            {
-                "model_id": "gpt-image-1.5",
-                "name": "GPT Image 1.5",
-                "description": "OpenAI's current image model.",
-                "capabilities": {
-                    **OPENAI_GPT_IMAGE,
-                    "price_per_image": {
-                        "low": "0.009",
-                        "medium": "0.034",
-                        "high": "0.133",
-                        "auto": "0.034",
-                    },
-                    "defaults": {"size": "1024x1024", "quality": "auto"},
-                },
-            },
-            {
-                "model_id": "gpt-image-1-mini",
-                "name": "GPT Image 1 mini",
-                "description": "Cheaper, faster GPT Image.",
-                "capabilities": {
-                    **OPENAI_GPT_IMAGE,
-                    "price_per_image": {
-                        "low": "0.005",
-                        "medium": "0.011",
-                        "high": "0.036",
-                        "auto": "0.011",
-                    },
-                    "defaults": {"size": "1024x1024", "quality": "auto"},
-                },
-            },
-            {
-                "model_id": "dall-e-3",
-                "name": "DALL·E 3",
-                "description": "DALL·E 3 (announced as retired in 2026).",
-                "capabilities": {
-                    "sizes": ["1024x1024", "1792x1024", "1024x1792"],
-                    "qualities": ["standard", "hd"],
-                    "styles": ["vivid", "natural"],
-                    "max_images": 1,
-                    "max_prompt_length": 4000,
-                    "price_per_image": {"standard": "0.04", "hd": "0.08"},
-                    "defaults": {"size": "1024x1024", "quality": "standard", "style": "vivid"},
-                },
-            },
-            {
-                "model_id": "dall-e-2",
-                "name": "DALL·E 2",
-                "description": "DALL·E 2 (announced as retired in 2026).",
-                "capabilities": {
-                    "sizes": ["256x256", "512x512", "1024x1024"],
-                    "max_images": 10,
-                    "max_prompt_length": 1000,
-                    "price_per_image": "0.020",
-                    "defaults": {"size": "1024x1024"},
-                },
-            },
-        ],
-    },
-    {
-        "slug": "google",
-        "name": "Google",
-        "description": "Google Imagen and Gemini image models through the Gemini API.",
-        "website_url": "https://ai.google.dev",
-        "api_base_url": "https://generativelanguage.googleapis.com",
-        "models": [
-            {
-                "model_id": "imagen-4.0-generate-001",
-                "name": "Imagen 4",
-                "description": "Imagen 4 Standard.",
-                "capabilities": {
-                    "aspect_ratios": IMAGEN_RATIOS,
-                    "resolutions": ["1K", "2K"],
-                    "max_images": 4,
-                    "max_prompt_length": 1900,
-                    "price_per_image": "0.04",
-                    "defaults": {"aspect_ratio": "1:1"},
-                },
-            },
-            {
-                "model_id": "imagen-3.0-generate-002",
-                "name": "Imagen 3",
-                "description": "Imagen 3 (the seed's Imagen).",
-                "capabilities": {
-                    "aspect_ratios": IMAGEN_RATIOS,
-                    "max_images": 4,
-                    "max_prompt_length": 1900,
-                    "price_per_image": "0.03",
-                    "defaults": {"aspect_ratio": "1:1"},
-                },
-            },
-            {
-                "model_id": "gemini-2.5-flash-image",
-                "name": "Gemini 2.5 Flash Image",
-                "description": "Nano Banana: Gemini's native image generation.",
-                "capabilities": {
-                    "aspect_ratios": [
-                        "1:1",
-                        "2:3",
-                        "3:2",
-                        "3:4",
-                        "4:3",
-                        "4:5",
-                        "5:4",
-                        "9:16",
-                        "16:9",
-                        "21:9",
-                    ],
-                    "max_images": 1,
-                    "max_prompt_length": 8000,
-                    "price_per_image": "0.039",
-                    "defaults": {"aspect_ratio": "1:1"},
-                },
-            },
-        ],
-    },
-    {
-        "slug": "xai",
-        "name": "xAI",
-        "description": "xAI Grok image generation.",
-        "website_url": "https://x.ai",
-        "api_base_url": "https://api.x.ai",
-        "models": [
-            {
-                "model_id": "grok-imagine-image",
-                "name": "Grok Imagine",
-                "description": "xAI's current image model.",
-                "capabilities": {
-                    "aspect_ratios": XAI_RATIOS,
-                    "resolutions": ["1k", "2k"],
-                    "max_images": 10,
-                    "max_prompt_length": 8000,
-                    "price_per_image": "0.02",
-                    "defaults": {"aspect_ratio": "1:1"},
-                },
-            },
-            {
-                "model_id": "grok-2-image-1212",
-                "name": "Grok 2 Image",
-                "description": "The seed's Grok image model.",
-                "capabilities": {
-                    "max_images": 10,
-                    "max_prompt_length": 1024,
-                    "price_per_image": "0.07",
-                },
-            },
-        ],
-    },
-]
+
+def _by_modality(details) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in details if isinstance(details, list) else []:
+        if isinstance(entry, dict):
+            modality = str(entry.get("modality") or "")
+            counts[modality] = counts.get(modality, 0) + _count(entry.get("tokenCount"))
+    return counts
 
 
 def seed_catalogue(provider_model, image_model_model) -> None:
@@ -252,3 +160,57 @@ def seed_catalogue(provider_model, image_model_model) -> None:
                 model_id=model_spec["model_id"],
                 defaults={k: v for k, v in model_spec.items() if k != "model_id"},
             )
+
+
+MODEL_FIELDS = ("name", "description", "capabilities", "is_active")
+
+
+def catalogue_refresh(provider_model, image_model_model, *, seeded: list) -> dict[str, list]:
+    """Bring the catalogue up to `PROVIDERS`, changing only what nobody edited.
+
+    `seeded` is the catalogue as an earlier migration wrote it. A model row whose name,
+    description, capabilities and active flag all still equal that seed gets the current
+    values; a row that differs in any of them is an operator's and stays as it is; a model
+    missing from the database is created (unless its provider row is gone). Returns what it
+    did, by model id: {"refreshed": [...], "created": [...], "kept": [...]}.
+    """
+    before = {
+        (spec["slug"], model["model_id"]): model for spec in seeded for model in spec["models"]
+    }
+    done: dict[str, list] = {"refreshed": [], "created": [], "kept": []}
+    for spec in PROVIDERS:
+        provider = provider_model.objects.filter(slug=spec["slug"]).first()
+        if provider is None:
+            continue  # an operator removed the provider: not brought back
+        for model_spec in spec["models"]:
+            wanted = _model_fields(model_spec)
+            row = image_model_model.objects.filter(
+                provider=provider, model_id=model_spec["model_id"]
+            ).first()
+            if row is None:
+                image_model_model.objects.create(
+                    provider=provider, model_id=model_spec["model_id"], **wanted
+                )
+                done["created"].append(model_spec["model_id"])
+                continue
+            old = before.get((spec["slug"], model_spec["model_id"]))
+            current = {field: getattr(row, field) for field in MODEL_FIELDS}
+            if current == wanted:
+                continue
+            if old is None or current != _model_fields(old):
+                done["kept"].append(model_spec["model_id"])
+                continue
+            for field, value in wanted.items():
+                setattr(row, field, value)
+            row.save(update_fields=[*MODEL_FIELDS, "updated_at"])
+            done["refreshed"].append(model_spec["model_id"])
+    return done
+
+
+def _model_fields(spec: dict) -> dict:
+    return {
+        "name": spec["name"],
+        "description": spec.get("description", ""),
+        "capabilities": spec.get("capabilities", {}),
+        "is_active": spec.get("is_active", True),
+    }

@@ -165,9 +165,14 @@ class ImageModelOut(Schema):
     capabilities: dict = Field(
         description=(
             "What the model accepts (byok/catalogue.py): `sizes` or `aspect_ratios`, "
-            "`qualities`, `styles`, `resolutions`, `output_formats`, `backgrounds` (lists of "
-            "allowed values), `max_images`, `max_prompt_length`, `price_per_image` (USD, a "
-            "string or {quality: string}), `defaults` ({option: value})."
+            "`qualities`, `styles`, `resolutions`, `output_formats`, `backgrounds`, "
+            "`moderations`, `input_fidelities`, `person_generations` (lists of allowed "
+            "values), `output_compression` (true: 0-100 for JPEG/WebP), `max_images`, "
+            "`max_prompt_length`, `max_input_images` (input images an edit takes; 0 = text "
+            "only), `mask` (true: takes a mask), `price_per_image` (USD, a string or "
+            "{quality or resolution: string}), `price_per_input_image`, `token_prices` (USD "
+            "per 1M tokens), `shutdown_date` (the shutdown the provider announced, "
+            "YYYY-MM-DD), `defaults` ({option: value})."
         )
     )
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from generations import storage
 from generations.deletion import generations_delete, images_delete
-from generations.models import ApiUsage, Image, ImageGeneration
+from generations.models import ApiUsage, GenerationInput, Image, ImageGeneration
 from generations.views import _stream
 
 
@@ -51,15 +51,36 @@ class ImageInline(admin.TabularInline):
         return _thumbnail_tag(image)
 
 
+class InputInline(admin.TabularInline):
+    """An edit's input images and mask (their files are the user's: listed, not shown)."""
+
+    model = GenerationInput
+    fk_name = "generation"
+    extra = 0
+    can_delete = False
+    fields = ("index", "is_mask", "width", "height", "format", "bytes", "source_image")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ImageGeneration)
 class ImageGenerationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "model", "status", "cost_estimate", "duration_ms")
     # "API token: not empty" = made through the API with a personal token (/api/ or /v1/).
-    list_filter = ("status", "provider", ("api_token", admin.EmptyFieldListFilter), "created_at")
+    list_filter = (
+        "status",
+        "provider",
+        "cost_basis",
+        ("api_token", admin.EmptyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("user__email", "prompt", "id")
     date_hierarchy = "created_at"
     list_select_related = ("user", "model")
-    inlines = [ImageInline]
+    raw_id_fields = ("parent",)
+    inlines = [ImageInline, InputInline]
 
     def delete_model(self, request, obj) -> None:
         generations_delete(user=obj.user, generation_ids=[obj.pk])

@@ -12,19 +12,22 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from bambi.schemas import ApiError, Data, JsonBody, Success, errors, form_errors_sentence, owned
+from bambi.schemas import (
+    ApiError,
+    Data,
+    ImagesJsonBody,
+    Success,
+    errors,
+    form_errors_sentence,
+    owned,
+)
 from billing.plans import plan_for
 from byok.models import ApiConfiguration
 from generations.deletion import generation_delete
 from generations.forms import GenerationForm
 from generations.quota import usage_for
-from generations.schemas import (
-    GenerationCreate,
-    GenerationOut,
-    GenerationPage,
-    PageNumber,
-    UsageOut,
-)
+from generations.rows import GenerationOut, GenerationPage, UsageOut
+from generations.schemas import GenerationCreate, PageNumber
 from generations.selectors import generation_get, generations_for
 from generations.services import generation_run
 from generations.spending import budgets_for, spending_for, usage_periods
@@ -64,18 +67,25 @@ def generations(
 @router.post(
     "/generations/",
     response={201: Data[GenerationOut], **errors(404, 422, 429, 502, 504)},
-    summary="Generate images with one of the user's keys",
+    summary="Generate images (or edit them) with one of the user's keys",
 )
-def generation_create(request: HttpRequest, payload: GenerationCreate = JsonBody(...)):
+def generation_create(request: HttpRequest, payload: GenerationCreate = ImagesJsonBody(...)):
     """Synchronous: answers when the provider has answered and the images are stored. Counts
     once against the monthly quota, only when it succeeds. Over the quota, or with an API
     token limited to other models: 403. The provider's refusal: 422 with its reason; its
-    failures: 429/502/504. A failed call is kept as a failed generation and not charged."""
+    failures: 429/502/504. A failed call is kept as a failed generation and not charged.
+
+    An edit is the same call with `inputImages` (gallery images by id, or data: URLs) and, for
+    models that take one, a `mask`; the body may then reach 50 MB (GENERATION_REQUEST_MAX_BYTES).
+    """
     form = GenerationForm(data=payload.form_data(), user=request.auth)
     if not form.is_valid():
-        # The form looks the key up through its owner: a key that is not the user's is a 404,
-        # as for every other object of someone else.
-        if any(e.code == "unknown" for e in form.errors.as_data().get("configuration", ())):
+        # The form looks the key and the input images up through their owner: one that is not
+        # the user's is a 404, as for every other object of someone else.
+        found = form.errors.as_data()
+        if any(e.code == "unknown" for e in found.get("configuration", ())) or any(
+            e.code == "not_found" for e in found.get("input_images", ())
+        ):
             raise Http404
         raise ApiError(form_errors_sentence(form))
     generation = generation_run(

@@ -61,6 +61,7 @@ def with_card_data(generations):
     computed here once rather than with {% url %} and filters per tile and per image.
     Returns the same list."""
     detail_url = _url_maker("generation_detail")
+    edit_url = reverse("generate") + "?edit="
     file_url = _url_maker("image_file")
     thumbnail_url = _url_maker("image_thumbnail")
     status_labels = {value: str(label) for value, label in ImageGeneration.Status.choices}
@@ -97,6 +98,7 @@ def with_card_data(generations):
                 "file_url": file_url(image.pk),
                 "download_url": file_url(image.pk) + "?download=1",
                 "thumbnail_url": thumbnail_url(image.pk),
+                "edit_url": edit_url + str(image.pk),
                 "width": image.width,
                 "height": image.height,
                 "format": (image.format or "").upper(),
@@ -112,10 +114,13 @@ def with_card_data(generations):
                 "settings": " · ".join(generation.settings_words),
                 "detail": generation.detail_url,
                 "rerun": generation.rerun_url,
+                # An edit: the version it was made from (the gallery's version chain).
+                "parent": detail_url(generation.parent_id) if generation.parent_id else "",
                 "images": [
                     {
                         "src": image["file_url"],
                         "download": image["download_url"],
+                        "edit": image["edit_url"],
                         "width": image["width"],
                         "height": image["height"],
                     }
@@ -150,7 +155,7 @@ def _shorten(text: str, length: int) -> str:
 # (bench/pages.py). Every status change moves `updated_at`, so a stale tile is never served; a
 # renamed model shows its new name within CARD_CACHE_SECONDS. Nothing personal to a session
 # (no CSRF token) is in them. Bump CARD_VERSION when their markup changes.
-CARD_VERSION = 6
+CARD_VERSION = 7
 CARD_CACHE_SECONDS = 24 * 3600
 CARD_TEMPLATES = {
     "tile": ("generations/_gallery_tile.html", {"selectable": True}),

@@ -1,5 +1,6 @@
 """Deleting generations: the user's (gallery, API), the operators' (admin), the retention
-policy (`purge_generations`) and the account's files (account deletion).
+policy (`purge_generations`) and the account's files (account deletion). A generation's files
+are its images, the inputs of an edit, and their thumbnails.
 
 Rows go in a transaction; files go once the rows are gone for good (after commit), so a
 rolled-back delete keeps its files and no row ever points at a missing file.
@@ -16,16 +17,19 @@ from django.utils import timezone
 from accounts.models import User
 from bambi.ids import parse_uuid
 from generations import storage
-from generations.models import Image, ImageGeneration
+from generations.models import GenerationInput, Image, ImageGeneration
 
 
 def _paths_of(generations: Iterable[ImageGeneration]) -> list[str]:
-    return [
-        path
-        for image in Image.objects.filter(generation__in=list(generations))
-        for path in (image.storage_path, image.thumbnail_path)
-        if path
+    """Every file of these generations: images, their inputs, and the thumbnails of both."""
+    generations = list(generations)
+    rows = [
+        *Image.objects.filter(generation__in=generations).only("storage_path", "thumbnail_path"),
+        *GenerationInput.objects.filter(generation__in=generations).only(
+            "storage_path", "thumbnail_path"
+        ),
     ]
+    return [path for row in rows for path in (row.storage_path, row.thumbnail_path) if path]
 
 
 def generations_delete(*, user: User, generation_ids: Iterable) -> int:

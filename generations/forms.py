@@ -1,16 +1,25 @@
 """The generation form: one set of rules for the dashboard and for POST /api/generations/.
 
 Everything is checked against the chosen model's `capabilities` (byok/catalogue.py), so an
-operator who edits a model in the admin changes what the form accepts without a deploy.
+operator who edits a model in the admin changes what the form accepts without a deploy. An
+edit is the same form with input images (and a mask), read and checked by generations.inputs.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from bambi.ids import parse_uuid
 from byok.models import ApiConfiguration, ImageModel
+from generations.inputs import (
+    InputRejected,
+    InputSource,
+    input_image_from_source,
+    inputs_check,
+    mask_from_source,
+)
 
 # form field -> capabilities key listing its allowed values
 OPTION_CAPABILITIES = {
@@ -21,7 +30,16 @@ OPTION_CAPABILITIES = {
     "resolution": "resolutions",
     "output_format": "output_formats",
     "background": "backgrounds",
+    "moderation": "moderations",
+    "input_fidelity": "input_fidelities",
+    "person_generation": "person_generations",
 }
+# Options of one kind of call only: OpenAI's edits take input_fidelity and no moderation.
+EDIT_ONLY = {"input_fidelity"}
+GENERATION_ONLY = {"moderation"}
+# An edit keeps its input's shape unless the user picks one: these defaults are not applied.
+SHAPE_OPTIONS = {"size", "aspect_ratio"}
+COMPRESSED_FORMATS = ("jpeg", "webp")
 OPTION_LABELS = {
     "size": _("Size"),
     "aspect_ratio": _("Aspect ratio"),
@@ -30,10 +48,44 @@ OPTION_LABELS = {
     "resolution": _("Resolution"),
     "output_format": _("Output format"),
     "background": _("Background"),
+    "moderation": _("Moderation"),
+    "input_fidelity": _("Input fidelity"),
+    "person_generation": _("People"),
+    "output_compression": _("Compression"),
 }
 DEFAULT_MAX_PROMPT_LENGTH = 4000
-# Output formats that take a compression level (gpt-image's `output_compression`).
-COMPRESSED_FORMATS = ("jpeg", "webp")
+
+
+class _InputsWidget(forms.Widget):
+    """Reads input images from an API body (a list of InputSource) or a page's POST (gallery
+    image ids or data: URLs as repeated fields, and uploaded files under the same name)."""
+
+    def __init__(self, *, many: bool) -> None:
+        super().__init__()
+        self.many = many
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):  # a page's POST
+            values = [v for v in data.getlist(name) if v] + list(files.getlist(name))
+        else:
+            value = data.get(name)
+            values = list(value) if isinstance(value, list | tuple) else [value]
+        values = [InputSource.from_value(v) for v in values if v is not None]
+        return values if self.many else (values[-1] if values else None)
+
+
+class InputImagesField(forms.Field):
+    widget = _InputsWidget(many=True)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, label=None, **kwargs)
+
+
+class MaskField(forms.Field):
+    widget = _InputsWidget(many=False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, label=None, **kwargs)
 
 
 class GenerationForm(forms.Form):
@@ -65,8 +117,11 @@ class GenerationForm(forms.Form):
     resolution = forms.CharField(label=OPTION_LABELS["resolution"], required=False)
     output_format = forms.CharField(label=OPTION_LABELS["output_format"], required=False)
     background = forms.CharField(label=OPTION_LABELS["background"], required=False)
+    moderation = forms.CharField(label=OPTION_LABELS["moderation"], required=False)
+    input_fidelity = forms.CharField(label=OPTION_LABELS["input_fidelity"], required=False)
+    person_generation = forms.CharField(label=OPTION_LABELS["person_generation"], required=False)
     output_compression = forms.IntegerField(
-        label=_("Compression"),
+        label=OPTION_LABELS["output_compression"],
         required=False,
         min_value=0,
         max_value=100,
@@ -76,6 +131,9 @@ class GenerationForm(forms.Form):
             "max_value": _("The compression is a whole number from 0 to 100."),
         },
     )
+    # Edits: the images sent with the prompt, and a PNG marking with transparency what to change.
+    input_images = InputImagesField()
+    mask = MaskField()
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,7 +170,10 @@ class GenerationForm(forms.Form):
     def run_arguments(self) -> dict:
         """The cleaned request as generation_run's keyword arguments (after is_valid())."""
         data = self.cleaned_data
-        return {key: data[key] for key in ("configuration", "model", "prompt", "options")}
+        return {
+            key: data[key]
+            for key in ("configuration", "model", "prompt", "options", "input_images", "mask")
+        }
 
     def _find_model(self, value: str, configuration: ApiConfiguration | None) -> ImageModel | None:
         models = ImageModel.objects.select_related("provider")
@@ -158,7 +219,33 @@ class GenerationForm(forms.Form):
             return cleaned
         cleaned["model"] = model
         self._check_against_capabilities(cleaned, model)
+        self._read_inputs(cleaned, model)
         return cleaned
+
+    def _read_inputs(self, cleaned: dict, model: ImageModel) -> None:
+        """The input images and mask, read and checked against the model (generations.inputs).
+        An image id that is not one of the user's is an error with the code "not_found"."""
+        sources, mask_source = cleaned.get("input_images") or [], cleaned.get("mask")
+        cleaned["input_images"], cleaned["mask"] = [], None
+        try:
+            images = [
+                input_image_from_source(source, user=self.user, index=index)
+                for index, source in enumerate(sources)
+            ]
+            mask = mask_from_source(mask_source) if mask_source is not None else None
+            inputs_check(model=model, images=images, mask=mask)
+        except InputRejected as exc:
+            self.add_error(exc.field, exc.message)
+            return
+        except Http404:
+            self.add_error(
+                "input_images",
+                forms.ValidationError(
+                    _("One of the input images is not in your gallery."), code="not_found"
+                ),
+            )
+            return
+        cleaned["input_images"], cleaned["mask"] = images, mask
 
     def _check_against_capabilities(self, cleaned: dict, model: ImageModel) -> None:
         capabilities = model.capabilities or {}
@@ -180,9 +267,14 @@ class GenerationForm(forms.Form):
                 % {"model": model.name, "limit": max_images},
             )
         options: dict = {"count": count}
+        editing = bool(cleaned.get("input_images"))
         for field, capability in OPTION_CAPABILITIES.items():
             value = (cleaned.get(field) or "").strip()
             allowed = capabilities.get(capability)
+            if (field in EDIT_ONLY and not editing) or (field in GENERATION_ONLY and editing):
+                if value:
+                    self.add_error(field, self._wrong_kind_of_call(model, field, editing))
+                continue
             if not allowed:
                 if value:
                     self.add_error(
@@ -191,10 +283,10 @@ class GenerationForm(forms.Form):
                         % {"model": model.name, "option": str(OPTION_LABELS[field]).lower()},
                     )
                 continue
-            if not value:
+            if not value and not (editing and field in SHAPE_OPTIONS):
                 value = defaults.get(field) or ""
-                if not value:
-                    continue
+            if not value:
+                continue
             if value not in allowed:
                 self.add_error(
                     field,
@@ -203,18 +295,41 @@ class GenerationForm(forms.Form):
                 )
                 continue
             options[field] = value
+        self._check_output(cleaned, model, options)
+        cleaned["options"] = options
+
+    def _check_output(self, cleaned: dict, model: ImageModel, options: dict) -> None:
+        """The file format rules of gpt-image: compression for JPEG and WebP only, and a
+        transparent background needs a format that has transparency."""
+        output_format = options.get("output_format")
         compression = cleaned.get("output_compression")
         if compression is not None:
-            if not capabilities.get("output_formats"):
+            if (model.capabilities or {}).get("output_compression") is not True:
                 self.add_error(
                     "output_compression",
                     _("%(model)s has no compression setting.") % {"model": model.name},
                 )
-            elif options.get("output_format") not in COMPRESSED_FORMATS:
+            elif output_format not in COMPRESSED_FORMATS:
                 self.add_error(
                     "output_compression",
                     _("Compression applies to JPEG and WebP output only; choose one of them."),
                 )
             else:
                 options["output_compression"] = compression
-        cleaned["options"] = options
+        if options.get("background") == "transparent" and output_format == "jpeg":
+            self.add_error(
+                "background",
+                _("JPEG has no transparency: choose PNG or WebP for a transparent background."),
+            )
+
+    @staticmethod
+    def _wrong_kind_of_call(model: ImageModel, field: str, editing: bool) -> str:
+        option = str(OPTION_LABELS[field]).lower()
+        if editing:
+            return _("%(model)s has no %(option)s setting when editing images.") % {
+                "model": model.name,
+                "option": option,
+            }
+        return _("%(option)s applies only when you give input images to edit.") % {
+            "option": str(OPTION_LABELS[field])
+        }

@@ -18,6 +18,10 @@ SETTING_NAMES = {
     "style": gettext_lazy("Style"),
     "output_format": gettext_lazy("Format"),
     "background": gettext_lazy("Background"),
+    "output_compression": gettext_lazy("Compression"),
+    "moderation": gettext_lazy("Moderation"),
+    "input_fidelity": gettext_lazy("Input fidelity"),
+    "person_generation": gettext_lazy("People"),
 }
 _AUTOMATIC = gettext_lazy("automatic")
 # Words for option values; a value that is not here is shown as the catalogue spells it
@@ -38,6 +42,13 @@ VALUE_WORDS = {
         "transparent": gettext_lazy("transparent"),
     },
     "output_format": {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WebP"},
+    "moderation": {"auto": _AUTOMATIC, "low": gettext_lazy("less strict")},
+    "input_fidelity": {"low": gettext_lazy("low"), "high": gettext_lazy("high")},
+    "person_generation": {
+        "dont_allow": gettext_lazy("no people"),
+        "allow_adult": gettext_lazy("adults only"),
+        "allow_all": gettext_lazy("adults and children"),
+    },
     "size": {"auto": _AUTOMATIC},
     "aspect_ratio": {"auto": _AUTOMATIC},
 }

@@ -51,6 +51,26 @@ class ImageGeneration(models.Model):
         _("estimated cost (USD)"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    cost_basis = models.CharField(
+        _("cost basis"),
+        max_length=16,
+        choices=[
+            ("reported", _("reported by the provider")),
+            ("tokens", _("estimate from the tokens the provider reported")),
+            ("catalogue", _("estimate from the catalogue prices")),
+        ],
+        blank=True,
+        help_text=_("Where cost_estimate comes from; only “reported” is the provider's bill."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        verbose_name=_("edited from"),
+        help_text=_("The generation whose image this one edited (its first such input)."),
+    )
     images_filtered = models.PositiveSmallIntegerField(
         _("images blocked"),
         default=0,
@@ -116,6 +136,38 @@ class Image(models.Model):
         ordering = ["generation", "index"]
         verbose_name = _("image")
         verbose_name_plural = _("images")
+
+    def __str__(self) -> str:
+        return self.storage_path
+
+
+class GenerationInput(models.Model):
+    """An image the user sent with the prompt (an edit's source, a reference) or the mask.
+
+    The exact bytes sent to the provider, kept privately beside the outputs
+    (`images/<user>/<generation>/inputs/`), reached only through their owner like the images.
+    `source_image` is the gallery image it was taken from, when it was one (SET_NULL: deleting
+    that image leaves this copy, which is what the provider saw)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    generation = models.ForeignKey(ImageGeneration, on_delete=models.CASCADE, related_name="inputs")
+    index = models.PositiveSmallIntegerField(default=0)
+    is_mask = models.BooleanField(default=False)
+    storage_path = models.CharField(max_length=255)
+    thumbnail_path = models.CharField(max_length=255, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=16)
+    bytes = models.PositiveIntegerField()
+    source_image = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="reused_as"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["generation", "is_mask", "index"]
+        verbose_name = _("input image")
+        verbose_name_plural = _("input images")
 
     def __str__(self) -> str:
         return self.storage_path

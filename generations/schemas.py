@@ -7,20 +7,15 @@ generate page uses too (generations/forms.py). Rows are snake_case.
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
-from uuid import UUID
 
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from bambi.ids import parse_uuid
 from bambi.schemas import RequestSchema, documented_as, not_found_sentence, refuse
-from byok.schemas import ProviderRef
 from generations.forms import OPTION_CAPABILITIES
+from generations.inputs import InputSource
 
 # What API clients may send in `parameters`: the camelCase of docs/api.md, the form's own names,
 # and the names OpenAI's API uses for the same thing.
@@ -39,6 +34,9 @@ PARAMETER_NAMES = {
     "outputCompression": "output_compression",
     "output_compression": "output_compression",
     "background": "background",
+    "moderation": "moderation",
+    "inputFidelity": "input_fidelity",
+    "personGeneration": "person_generation",
     **{name: name for name in OPTION_CAPABILITIES},
 }
 
@@ -107,6 +105,28 @@ class GenerationParameters(RequestSchema):
         None, alias="outputFormat", json_schema_extra=documented_as(OPTION, required=False)
     )
     background: Option = Field(None, json_schema_extra=documented_as(OPTION, required=False))
+    moderation: Option = Field(
+        None,
+        json_schema_extra=documented_as(
+            {**OPTION, "description": "gpt-image generations: `auto` or `low`."}, required=False
+        ),
+    )
+    input_fidelity: Option = Field(
+        None,
+        alias="inputFidelity",
+        json_schema_extra=documented_as(
+            {**OPTION, "description": "Edits with gpt-image-1.5: `low` or `high`."},
+            required=False,
+        ),
+    )
+    person_generation: Option = Field(
+        None,
+        alias="personGeneration",
+        json_schema_extra=documented_as(
+            {**OPTION, "description": "Imagen: `dont_allow`, `allow_adult` or `allow_all`."},
+            required=False,
+        ),
+    )
     output_compression: Option = Field(
         None,
         alias="outputCompression",
@@ -115,8 +135,7 @@ class GenerationParameters(RequestSchema):
                 "type": "integer",
                 "minimum": 0,
                 "maximum": 100,
-                "description": "0-100, for `jpeg` and `webp` output of the models that have "
-                "`output_formats`.",
+                "description": "gpt-image JPEG or WebP output: 0-100.",
             },
             required=False,
         ),
@@ -134,6 +153,62 @@ def _config_id(value: Any) -> str:
     if parse_uuid(value) is None:
         raise refuse(not_found_sentence(), 404)
     return value
+
+
+DATA_URL = {
+    "type": "string",
+    "pattern": "^data:image/(png|jpeg|webp);base64,",
+    "description": "A PNG, JPEG or WebP image as a data: URL (its type is read from the bytes).",
+}
+INPUT_IMAGE = {
+    "type": "object",
+    "description": "One of the user's images (`imageId`) or an image of their own (`dataUrl`).",
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {"imageId": {"type": "string", "format": "uuid"}},
+            "required": ["imageId"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"dataUrl": DATA_URL},
+            "required": ["dataUrl"],
+            "additionalProperties": False,
+        },
+    ],
+}
+
+
+def _input_source(value: Any, *, mask: bool = False) -> InputSource:
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, text),) = value.items()
+        if isinstance(text, str) and key == "dataUrl":
+            return InputSource(data_url=text)
+        if isinstance(text, str) and key == "imageId" and not mask:
+            if parse_uuid(text) is None:
+                raise refuse(not_found_sentence(), 404)  # as another user's image
+            return InputSource(image_id=text)
+    if mask:
+        raise refuse(_('“mask” must be an object {"dataUrl": "data:image/png;base64,…"}.'))
+    raise refuse(
+        _(
+            'Each input image must be an object {"imageId": "…"} or '
+            '{"dataUrl": "data:image/…;base64,…"}.'
+        )
+    )
+
+
+def _input_images(value: Any) -> list[InputSource]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise refuse(_("“inputImages” must be a list."))
+    return [_input_source(item) for item in value]
+
+
+def _mask(value: Any) -> InputSource | None:
+    return None if value is None else _input_source(value, mask=True)
 
 
 def _prompt(value: Any) -> str:
@@ -163,12 +238,42 @@ class GenerationCreate(RequestSchema):
         default_factory=GenerationParameters,
         json_schema_extra=documented_as(),
     )
+    inputImages: Annotated[list, BeforeValidator(_input_images)] = Field(
+        None,
+        validate_default=True,
+        json_schema_extra=documented_as(
+            {
+                "type": "array",
+                "items": INPUT_IMAGE,
+                "description": "Images to edit or compose (an edit): at most the model's "
+                "`capabilities.max_input_images`; each a PNG, JPEG or WebP.",
+            },
+            required=False,
+        ),
+    )
+    mask: Annotated[Any, BeforeValidator(_mask)] = Field(
+        None,
+        validate_default=True,
+        json_schema_extra=documented_as(
+            {
+                "type": "object",
+                "properties": {"dataUrl": DATA_URL},
+                "required": ["dataUrl"],
+                "additionalProperties": False,
+                "description": "A PNG as large as the first input image whose transparent "
+                "pixels mark what to change (models whose `capabilities.mask` is true).",
+            },
+            required=False,
+        ),
+    )
 
     def form_data(self) -> dict:
         return {
             "configuration": self.configId,
             "prompt": self.prompt,
             **self.parameters.form_data(),
+            "input_images": self.inputImages,
+            "mask": self.mask,
         }
 
 
@@ -185,160 +290,3 @@ PageNumber = Annotated[
     BeforeValidator(_page_number),
     WithJsonSchema({"type": "integer", "minimum": 1}),
 ]
-
-
-# --- rows ----------------------------------------------------------------------------------------
-
-
-class ModelRef(Schema):
-    id: UUID
-    name: str
-    model_id: str
-
-
-class ImageOut(Schema):
-    id: UUID
-    url: str = Field(description="A Bambi URL that answers only the owner.")
-    thumbnail_url: str = Field(description="A WebP thumbnail.")
-    download_url: str = Field(description="The file as an attachment.")
-    width: int | None
-    height: int | None
-    format: str = Field(examples=["png"])
-    bytes: int | None
-    revised_prompt: str | None
-
-    @staticmethod
-    def resolve_url(image: Any) -> str:
-        return reverse("image_file", args=[image.id])
-
-    @staticmethod
-    def resolve_thumbnail_url(image: Any) -> str:
-        return reverse("image_thumbnail", args=[image.id])
-
-    @staticmethod
-    def resolve_download_url(image: Any) -> str:
-        return reverse("image_file", args=[image.id]) + "?download=1"
-
-    @staticmethod
-    def resolve_revised_prompt(image: Any) -> str | None:
-        return image.revised_prompt or None
-
-
-class GenerationOut(Schema):
-    id: UUID
-    status: str = Field(json_schema_extra={"enum": ["pending", "completed", "failed"]})
-    prompt: str
-    parameters: dict = Field(description="`model_id` and the options used (defaults filled in).")
-    model: ModelRef | None
-    provider: ProviderRef | None
-    configuration_id: UUID | None
-    error_message: str | None
-    cost_estimate: str | None = Field(description="USD, as a decimal string.")
-    duration_ms: int | None
-    created_at: datetime
-    images_filtered: int = Field(
-        ge=0,
-        description="Images asked for that the provider's safety filter withheld (not "
-        "charged; `cost_estimate` counts the images returned).",
-    )
-    notice: str | None = Field(
-        description="A sentence about withheld images, e.g. “1 of 2 images was blocked by "
-        "Google’s safety filter; blocked images are not charged.”"
-    )
-    images: list[ImageOut]
-
-    @staticmethod
-    def resolve_error_message(generation: Any) -> str | None:
-        return generation.error_message or None
-
-    @staticmethod
-    def resolve_cost_estimate(generation: Any) -> str | None:
-        cost = generation.cost_estimate
-        return str(cost) if cost is not None else None
-
-    @staticmethod
-    def resolve_notice(generation: Any) -> str | None:
-        return generation.filtered_notice(len(generation.images.all()))
-
-    @staticmethod
-    def resolve_images(generation: Any) -> list:
-        return list(generation.images.all())
-
-
-class Pagination(Schema):
-    page: int = Field(ge=1)
-    pages: int = Field(ge=1)
-    count: int = Field(ge=0)
-    page_size: int = Field(ge=1)
-
-
-class GenerationPage(Schema):
-    data: list[GenerationOut]
-    pagination: Pagination
-
-
-class SpendOut(Schema):
-    id: UUID | None = Field(description="The key's id; null for a key since deleted.")
-    name: str
-    generations: int = Field(ge=0)
-    images: int = Field(ge=0)
-    spent_usd: Decimal
-
-
-class TokenSpendOut(Schema):
-    id: UUID = Field(description="The API token's id.")
-    name: str
-    generations: int = Field(ge=0)
-    images: int = Field(ge=0)
-    spent_usd: Decimal
-
-
-class ProviderSpendOut(Schema):
-    slug: str
-    name: str
-    generations: int = Field(ge=0)
-    images: int = Field(ge=0)
-    spent_usd: Decimal
-
-
-class SpendingOut(Schema):
-    period_start: datetime
-    period_end: datetime
-    total_usd: Decimal
-    by_key: list[SpendOut]
-    by_provider: list[ProviderSpendOut]
-    by_token: list[TokenSpendOut] = Field(
-        description="Per personal API token (generations made with one); empty when none was used."
-    )
-
-
-class BudgetOut(Schema):
-    kind: str = Field(json_schema_extra={"enum": ["key", "token"]})
-    id: UUID
-    name: str
-    monthly_budget_usd: Decimal
-    spent_usd: Decimal = Field(
-        description="Spent this period, reservations of generations in flight included."
-    )
-    percent: int = Field(ge=0, le=100)
-    level: str = Field(json_schema_extra={"enum": ["ok", "warn", "full"]})
-
-
-class UsageOut(Schema):
-    plan: str = Field(json_schema_extra={"enum": ["free", "premium"]})
-    plan_name: str
-    usage_count: int = Field(ge=0)
-    usage_limit: int | None = Field(description="null = unlimited")
-    remaining: int | None = Field(description="null = unlimited")
-    config_count: int = Field(ge=0)
-    config_limit: int | None = Field(description="null = unlimited")
-    reset_date: datetime = Field(description="When the monthly count starts again.")
-    token_count: int = Field(ge=0, description="Personal API tokens that work now.")
-    token_limit: int = Field(ge=0, description="Working API tokens the plan allows.")
-    spend: SpendingOut = Field(
-        description="What was spent this period (completed generations, real costs where "
-        "the provider states them, catalogue prices otherwise), in US dollars."
-    )
-    budgets: list[BudgetOut] = Field(
-        description="Every monthly budget set, and how much of it this period used."
-    )

@@ -1,21 +1,25 @@
 """The generation run: the synchronous proxy from a cleaned request to a provider and back.
 
-`generation_run` is the one path for the generate page and POST /api/generations/; both clean
-their input with GenerationForm first (generations/forms.py), so it checks nothing again. The
-other jobs of the app have their own modules: quota.py (taking and giving back slots, the
-sweep of abandoned generations), storage.py (files, thumbnails), deletion.py, export.py.
+`generation_run` is the one path for the generate page and POST /api/generations/, edits
+included; both clean their input with GenerationForm first (generations/forms.py), so it checks
+nothing again. Another entry (an OpenAI-compatible endpoint) checks its inputs with the same
+functions (generations/inputs.py) and calls it the same way. The other jobs of the app have
+their own modules: quota.py (taking and giving back slots, the sweep of abandoned
+generations), storage.py (files, thumbnails), provenance.py, deletion.py, export.py.
 
 Its steps, and why they are not one big transaction:
 
 1. check the per-minute rate limit (nothing is written when refused);
-2. reserve one quota slot (generations.quota) and the estimated cost against the key's monthly
-   budget (generations.budgets): one conditional UPDATE each, in one short transaction
-   committed at once, so a refusal by either leaves nothing reserved;
-3. write the generation row as `pending` (committed, so the gallery shows it during the call);
+2. reserve one quota slot (generations.quota) and the estimated cost against the key's and the
+   token's monthly budgets (generations.budgets): one conditional UPDATE each, in one short
+   transaction committed at once, so a refusal by either leaves nothing reserved;
+3. write an edit's input files, then the generation row as `pending` with its input rows
+   (committed, so the gallery shows it during the call; a failed write leaves neither);
 4. decrypt the key and call the provider, outside any transaction: the call can take a minute
    and must not hold a row lock or a connection in a transaction meanwhile;
-5. write the files (decoded and checked first), then the rows in one atomic block; if that
-   block fails the files are deleted again, so no file exists without its row;
+5. write the files (decoded and checked first, provenance written into each), then the rows
+   in one atomic block; if that block fails the files are deleted again, so no file exists
+   without its row;
 6. on any failure: the generation becomes `failed` with the provider's own message, the slot
    and the budget reservation are refunded, and the key is marked invalid when the provider
    said the key is bad. On success the budget is settled to the real cost in step 5's block.
@@ -25,18 +29,18 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from bambi.dates import add_months
-from bambi.errors import BambiError
 from bambi.ratelimit import generation_allowed
 from bambi.redaction import redact
 from byok.catalogue import cost_from_usage, estimate_cost
@@ -48,7 +52,10 @@ from byok.services import api_configuration_mark_invalid
 from generations import storage
 from generations.budget_alerts import budget_alerts_send
 from generations.budgets import BudgetHold, budgets_refund, budgets_reserve, budgets_settle
-from generations.models import ApiUsage, Image, ImageGeneration
+from generations.failures import GenerationFailed, failure_sentence
+from generations.inputs import InputImage
+from generations.models import ApiUsage, GenerationInput, Image, ImageGeneration
+from generations.provenance import provenance_record
 from generations.quota import Reservation, quota_refund, quota_reserve
 from tokens.models import ApiToken
 from tokens.services import api_token_check_model
@@ -56,74 +63,6 @@ from tokens.services import api_token_check_model
 logger = logging.getLogger(__name__)
 
 LAST_USED_PRECISION = timedelta(minutes=1)
-
-
-class GenerationFailed(BambiError):
-    """The provider call (or storing its answer) failed; the generation row says why.
-
-    `message` is a sentence for the user (it includes the provider's own words when useful);
-    `http_status` is what the API answers (400/422/429/502/504). `cause` is the provider's
-    error when the provider answered with one (None when the call went through and what came
-    back could not be used: the provider may have billed the key for it).
-    """
-
-    def __init__(
-        self,
-        generation: ImageGeneration,
-        message: str,
-        http_status: int,
-        cause: provider_errors.ProviderError | None = None,
-    ):
-        super().__init__(message, http_status=http_status)
-        self.generation = generation
-        self.cause = cause
-
-    def headers(self) -> dict[str, str]:
-        return self.cause.headers() if self.cause is not None else {}
-
-
-# What the user is told first about a failed provider call, by kind (the first that matches);
-# the provider's own words follow.
-FAILURE_LEADS = [
-    (
-        provider_errors.InvalidKey,
-        gettext_lazy(
-            "The provider rejected this API key; it is now marked invalid. Replace it on "
-            "the Keys page."
-        ),
-    ),
-    (provider_errors.ContentRefused, gettext_lazy("The provider refused to make this image.")),
-    (
-        provider_errors.OutOfCredit,
-        gettext_lazy("The provider account behind this key is out of credit."),
-    ),
-    (
-        provider_errors.RateLimited,
-        gettext_lazy("The provider is rate-limiting this key; wait a moment and try again."),
-    ),
-    (provider_errors.BadRequest, gettext_lazy("The provider did not accept the request.")),
-    (
-        provider_errors.ProviderTimeout,
-        gettext_lazy("The provider took too long to answer. Nothing was charged to your quota."),
-    ),
-    (
-        provider_errors.ProviderUnavailable,
-        gettext_lazy("The provider failed to make the image. Nothing was charged to your quota."),
-    ),
-    (provider_errors.ProviderError, gettext_lazy("The provider could not complete the request.")),
-]
-
-
-def failure_sentence(exc: provider_errors.ProviderError) -> str:
-    """A sentence for the user that names what happened and keeps the provider's words."""
-    said = exc.message
-    if isinstance(exc, provider_errors.RefusedByBambi):
-        # Bambi's own refusal, not the provider's words: said as it is.
-        return _("%(said)s Nothing was charged to your quota.") % {"said": said}
-    lead = next(str(lead) for kind, lead in FAILURE_LEADS if isinstance(exc, kind))
-    if said and said not in lead:
-        return _("%(lead)s The provider said: %(said)s") % {"lead": lead, "said": said}
-    return lead
 
 
 @sensitive_variables("key")
@@ -134,22 +73,28 @@ def generation_run(
     model: ImageModel,
     prompt: str,
     options: dict,
+    input_images: Sequence[InputImage] = (),
+    mask: InputImage | None = None,
     api_token: ApiToken | None = None,
 ) -> ImageGeneration:
     """Generate images with one of the user's keys and keep them in their gallery.
 
     The arguments are what GenerationForm cleaned for `user`: the key is theirs and usable,
     the model active and of the key's provider, `options` allowed by the model with its
-    defaults filled in. `api_token`: the personal token the request came with (None from the
-    dashboard), recorded on the generation. Returns the completed generation. Raises
-    TokenNotAllowed (the token may not use this model), RateLimitExceeded (too many
-    generations this minute; nothing stored), PlanLimitReached (quota used up) or
-    GenerationFailed (the provider failed: the generation is stored as failed, quota
-    refunded); all of them are BambiErrors with the sentence and status to answer, and none
-    but the last writes anything.
+    defaults filled in. With `input_images` it is an edit: the images (and `mask`, which marks
+    with transparent pixels what to change in the first) were checked by generations.inputs
+    (`inputs_check` against this model) and are stored with the generation; the first that
+    came from the user's gallery makes its generation this one's `parent`. `api_token`: the
+    personal token the request came with (None from the dashboard), recorded on the
+    generation. Returns the completed generation. Raises TokenNotAllowed (the token may not
+    use this model), RateLimitExceeded (too many generations this minute; nothing stored),
+    PlanLimitReached (quota used up) or GenerationFailed (the provider failed: the generation
+    is stored as failed, quota refunded); all of them are BambiErrors with the sentence and
+    status to answer, and none but the last writes anything.
     """
     provider = configuration.provider
-    cost_estimate = estimate_cost(model.capabilities or {}, options)
+    input_images = list(input_images)
+    cost_estimate = estimate_cost(model.capabilities or {}, options, inputs=len(input_images))
 
     api_token_check_model(token=api_token, model=model)  # TokenNotAllowed: 403, nothing done
     generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
@@ -163,17 +108,16 @@ def generation_run(
             period_end=reservation.reset_date,
         )
     try:
-        generation = ImageGeneration.objects.create(
+        generation = _generation_start(
             user=user,
             configuration=configuration,
             model=model,
-            provider=provider,
             api_token=api_token,
             prompt=prompt,
-            # Only validated option values and the model's id: never anything from the key.
-            parameters={"model_id": model.model_id, **options},
-            status=ImageGeneration.Status.PENDING,
+            options=options,
             cost_estimate=cost_estimate,
+            input_images=input_images,
+            mask=mask,
         )
     except BaseException:
         with transaction.atomic():
@@ -187,7 +131,12 @@ def generation_run(
     try:
         key = configuration.api_key
         output = get_provider(provider.slug, provider.api_base_url).generate(
-            key=key, model_id=model.model_id, prompt=generation.prompt, options=options
+            key=key,
+            model_id=model.model_id,
+            prompt=generation.prompt,
+            options=options,
+            images=input_images,
+            mask=mask,
         )
         if not output.images:
             raise provider_errors.ContentRefused()
@@ -195,6 +144,10 @@ def generation_run(
             user_id=user.pk,
             generation_id=generation.pk,
             images=[image.data for image in output.images],
+            records=[
+                provenance_record(generation, image_index=index, inputs=len(input_images))
+                for index in range(len(output.images))
+            ],
         )
     except DecryptionError:
         logger.error("Key of configuration %s cannot be decrypted", configuration.pk)
@@ -238,12 +191,7 @@ def generation_run(
     # A safety filter may withhold some of the images asked for: the provider says so (Imagen's
     # raiFilteredReason, xAI's moderated slots) or just sends fewer. They are not charged.
     filtered = max(output.filtered, asked - len(stored), 0)
-    cost = output.cost_usd
-    if cost is None:  # billed by tokens (gpt-image): priced from the usage the answer reports
-        cost = cost_from_usage(model.capabilities or {}, output.usage)
-    if cost is None and cost_estimate is not None:
-        # Priced on what came back, not on what was asked for.
-        cost = cost_estimate / asked * len(stored)
+    cost, cost_basis = _cost(model, options, output, len(stored), len(input_images))
     try:
         with transaction.atomic():
             images = Image.objects.bulk_create(
@@ -265,6 +213,7 @@ def generation_run(
             generation.status = ImageGeneration.Status.COMPLETED
             generation.duration_ms = duration_ms
             generation.cost_estimate = _money(cost)
+            generation.cost_basis = cost_basis
             generation.error_message = ""
             generation.images_filtered = filtered
             generation.save(
@@ -272,6 +221,7 @@ def generation_run(
                     "status",
                     "duration_ms",
                     "cost_estimate",
+                    "cost_basis",
                     "error_message",
                     "images_filtered",
                     "updated_at",
@@ -314,17 +264,85 @@ def generation_run(
     generation.configuration = configuration
     generation.model = model
     generation.provider = provider
-    _cache_images(generation, sorted(images, key=lambda image: image.index))
+    _cache_related(generation, "images", sorted(images, key=lambda image: image.index))
     return generation
 
 
-def _cache_images(generation: ImageGeneration, images: list[Image]) -> None:
-    """Make `generation.images.all()` answer `images` without a query, the way
-    prefetch_related stores what it fetched."""
-    queryset = generation.images.all()  # lazy: no query
-    queryset._result_cache = images
+def _generation_start(
+    *, user, configuration, model, api_token, prompt, options, cost_estimate, input_images, mask
+) -> ImageGeneration:
+    """The pending generation row with its inputs: the input files first (their folder is
+    named after the generation's id), then the rows in one transaction; if the rows cannot be
+    written the files are deleted again."""
+    generation_id = uuid.uuid4()
+    stored = (
+        storage.inputs_store(
+            user_id=user.pk, generation_id=generation_id, images=input_images, mask=mask
+        )
+        if input_images
+        else []
+    )
+    sources = [image.source_image for image in input_images]
+    parent = next((source.generation for source in sources if source is not None), None)
+    try:
+        with transaction.atomic():
+            generation = ImageGeneration.objects.create(
+                id=generation_id,
+                user=user,
+                configuration=configuration,
+                model=model,
+                provider=configuration.provider,
+                api_token=api_token,
+                prompt=prompt,
+                # Only validated option values and the model's id: never anything from the key.
+                parameters={"model_id": model.model_id, **options},
+                status=ImageGeneration.Status.PENDING,
+                cost_estimate=cost_estimate,
+                parent=parent,
+            )
+            inputs = GenerationInput.objects.bulk_create(
+                GenerationInput(
+                    generation=generation,
+                    index=item.index,
+                    is_mask=item.is_mask,
+                    storage_path=item.storage_path,
+                    thumbnail_path=item.thumbnail_path,
+                    width=item.width,
+                    height=item.height,
+                    format=item.format,
+                    bytes=item.bytes,
+                    source_image=None if item.is_mask else sources[item.index],
+                )
+                for item in stored
+            )
+    except BaseException:
+        storage.files_delete([item.storage_path for item in stored])
+        raise
+    _cache_related(generation, "inputs", inputs)
+    return generation
+
+
+def _cost(model, options, output, returned: int, inputs: int) -> tuple[Decimal | None, str]:
+    """The cost of a call and where it comes from: the provider's own figure (xAI), else the
+    tokens its answer reports at the model's token prices (gpt-image, Gemini), else the
+    catalogue's prices for the images that came back and the inputs sent (both estimates)."""
+    if output.cost_usd is not None:
+        return output.cost_usd, "reported"
+    capabilities = model.capabilities or {}
+    from_tokens = cost_from_usage(capabilities, output.usage)
+    if from_tokens is not None:
+        return from_tokens, "tokens"
+    estimate = estimate_cost(capabilities, {**options, "count": returned}, inputs=inputs)
+    return estimate, "catalogue" if estimate is not None else ""
+
+
+def _cache_related(generation: ImageGeneration, name: str, rows: list) -> None:
+    """Make `generation.<name>.all()` answer `rows` without a query, the way prefetch_related
+    stores what it fetched (the caller answers with rows it has just written)."""
+    queryset = getattr(generation, name).all()  # lazy: no query
+    queryset._result_cache = rows
     queryset._prefetch_done = True
-    generation._prefetched_objects_cache = {"images": queryset}
+    generation.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 def _release_connection() -> None:

@@ -4,8 +4,11 @@ sentences, API URLs)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -13,8 +16,9 @@ from byok.catalogue import estimate_cost
 from byok.models import ApiConfiguration, ImageModel
 from generations import labels
 from generations.cards import SENTINEL_ID, rendered_generations
-from generations.forms import OPTION_CAPABILITIES, GenerationForm
+from generations.forms import EDIT_ONLY, GENERATION_ONLY, OPTION_CAPABILITIES, GenerationForm
 from generations.quota import usage_for
+from generations.references import edit_script_data, references_for, takes_inputs
 from generations.selectors import (
     generate_defaults,
     latest_generations,
@@ -50,6 +54,7 @@ def _script_strings() -> dict:
         "seePlans": _("See the Premium plan"),
         "duration": _("Duration"),
         "estimate": _("Estimated cost"),
+        "sameAsImage": _("Same as the first image"),
     }
 
 
@@ -90,8 +95,25 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         (c for c in configurations if str(c.pk) == str(source.get("configuration") or "")),
         default_config,
     )
+    # An edit ("Edit" on an image): only the models that take that many input images.
+    references = references_for(user=user, source=source)
+    if references:
+        models_shown = [m for m in models if takes_inputs(m, len(references))]
+        if selected_config and not any(
+            m.provider_id == selected_config.provider_id for m in models_shown
+        ):
+            selected_config = next(
+                (
+                    c
+                    for c in configurations
+                    if any(m.provider_id == c.provider_id for m in models_shown)
+                ),
+                selected_config,
+            )
+    else:
+        models_shown = models
     usable_models = [
-        m for m in models if selected_config and m.provider_id == selected_config.provider_id
+        m for m in models_shown if selected_config and m.provider_id == selected_config.provider_id
     ]
     selected_model = next(
         (m for m in usable_models if str(m.pk) == str(source.get("model") or "")),
@@ -102,6 +124,9 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
     options = []
     for field, capability in OPTION_CAPABILITIES.items():
         choices = capabilities.get(capability) or []
+        # Options of one kind of call only (input fidelity on edits, moderation on new images).
+        if field in (GENERATION_ONLY if references else EDIT_ONLY):
+            choices = []
         options.append(
             {
                 "name": field,
@@ -127,6 +152,8 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
             str(m.pk): {
                 "provider": str(m.provider_id),
                 "name": m.name,
+                "model_id": m.model_id,
+                "shutdown_notice": shutdown_notice(m.capabilities or {}),
                 "capabilities": m.capabilities,
             }
             for m in models
@@ -148,13 +175,37 @@ def generate_context(request: HttpRequest, form: GenerationForm) -> dict:
         "selected_config": selected_config,
         "selected_model": selected_model,
         "max_images": int(capabilities.get("max_images") or 1) if selected_model else 1,
+        # gpt-image's compression (0-100) of JPEG and WebP output; generate.js shows it only
+        # for those formats.
+        "compression": {
+            "shown": capabilities.get("output_compression") is True,
+            "value": source.get("output_compression") or "",
+            "errors": form.errors.get("output_compression") if form.is_bound else None,
+        },
         "count": count,
         "options": options,
         "estimate": estimate,
         "catalogue": catalogue,
         "usage": usage_for(user),
         "history": history,
+        "references": references,
+        "shutdown_notice": shutdown_notice(capabilities),
+        "models_shown": {m.pk for m in models_shown},
+        "edit_data": edit_script_data(references),
         "active_nav": "generate",
+    }
+
+
+def shutdown_notice(capabilities: dict) -> str:
+    """The shutdown the provider announced for a model (capabilities `shutdown_date`, ISO), in
+    a sentence; "" when none. Said on the page, never acted on: operators switch a model off
+    in the admin."""
+    try:
+        when = date.fromisoformat(str(capabilities.get("shutdown_date") or ""))
+    except ValueError:
+        return ""
+    return _("The provider announced this model’s shutdown for %(date)s.") % {
+        "date": date_format(when, "DATE_FORMAT")
     }
 
 

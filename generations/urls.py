@@ -12,5 +12,7 @@ urlpatterns = [
     path("dashboard/images/<uuid:pk>/thumbnail/", views.image_thumbnail, name="image_thumbnail"),
     path("dashboard/usage/", usage.usage, name="usage"),
     path("dashboard/usage/export.csv", usage.usage_export, name="usage_export"),
+    path("dashboard/inputs/<uuid:pk>/", views.input_file, name="input_file"),
+    path("dashboard/inputs/<uuid:pk>/thumbnail/", views.input_thumbnail, name="input_thumbnail"),
     path("dashboard/account/export/", views.export, name="data_export"),
 ]

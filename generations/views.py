@@ -24,7 +24,9 @@ from generations.forms import GenerationForm
 from generations.quota import usage_for
 from generations.selectors import (
     generation_get,
+    generation_versions,
     image_get,
+    input_get,
     latest_images,
 )
 from generations.services import generation_run
@@ -102,13 +104,15 @@ def generate(request: HttpRequest) -> HttpResponse:
             "model": request.GET.get("model", ""),
             "prompt": request.GET.get("prompt", ""),
             **{name: request.GET.get(name, "") for name in FORM_OPTION_FIELDS},
+            # "Edit" on an image: the images to start from.
+            "edit": request.GET.getlist("edit"),
         }
         form = GenerationForm(initial=initial, user=request.user)
         return render(request, "generations/generate.html", generate_context(request, form))
 
     # Without JavaScript the form posts here and lands on the result page; with it,
     # generate.js calls POST /api/generations/ and shows the results in place.
-    form = GenerationForm(request.POST, user=request.user)
+    form = GenerationForm(request.POST, request.FILES, user=request.user)
     error = None
     if form.is_valid():
         try:
@@ -134,11 +138,17 @@ def generate(request: HttpRequest) -> HttpResponse:
 @require_GET
 def generation_detail(request: HttpRequest, pk) -> HttpResponse:
     generation = with_card_data([generation_get(user=request.user, pk=pk)])[0]
+    versions = generation_versions(generation=generation)
     return render(
         request,
         "generations/detail.html",
         {
             "generation": generation,
+            # The version chain: what this image was edited from, and the edits made from it.
+            "ancestors": with_card_data(versions["ancestors"]),
+            "children": with_card_data(versions["children"]),
+            "inputs": [item for item in generation.inputs.all() if not item.is_mask],
+            "mask": next((item for item in generation.inputs.all() if item.is_mask), None),
             "notice": generation.notice,
             "rerun_url": generation.rerun_url,
             "usage": usage_for(request.user),
@@ -183,6 +193,22 @@ def image_thumbnail(request: HttpRequest, pk) -> FileResponse:
     image = image_get(user=request.user, pk=pk)
     storage.image_thumbnail_ensure(image=image)  # made on first request, then kept
     return _stream(image.thumbnail_path, "image/webp")
+
+
+@login_required
+@require_GET
+def input_file(request: HttpRequest, pk) -> FileResponse:
+    """An input image of one of the user's edits (or its mask), as the provider received it."""
+    item = input_get(user=request.user, pk=pk)
+    return _stream(item.storage_path, storage.content_type_for(item.format))
+
+
+@login_required
+@require_GET
+def input_thumbnail(request: HttpRequest, pk) -> FileResponse:
+    item = input_get(user=request.user, pk=pk)
+    storage.image_thumbnail_ensure(image=item)
+    return _stream(item.thumbnail_path, "image/webp")
 
 
 @login_required

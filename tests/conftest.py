@@ -185,12 +185,21 @@ def catalogue(db) -> dict[str, Provider]:
 BASE_URLS = {slug: f"https://{slug}.provider.test" for slug in PROVIDERS}
 
 
+# Models the catalogue keeps for history, switched off (retired by their provider). Tests
+# that use `providers` may still drive them, as an operator may switch one back on: the DALL·E
+# family is the one that answers with URLs and has its own rules. tests/byok/test_catalogue.py
+# checks that they are off by default and that an inactive model is refused.
+RETIRED = ["dall-e-3", "dall-e-2", "imagen-3.0-generate-002"]
+
+
 @pytest.fixture
 def providers(catalogue) -> dict[str, Provider]:
-    """The seeded providers, each pointed at its own test base URL (answered by `rsps`)."""
+    """The seeded providers, each pointed at its own test base URL (answered by `rsps`), the
+    RETIRED models switched back on."""
     for slug, provider in catalogue.items():
         provider.api_base_url = BASE_URLS[slug]
         provider.save(update_fields=["api_base_url"])
+    ImageModel.objects.filter(model_id__in=RETIRED).update(is_active=True)
     return catalogue
 
 

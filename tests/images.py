@@ -44,9 +44,38 @@ def webp_bytes(
     return _image_bytes(width, height, "WEBP", color)
 
 
+def mask_png(width: int = 8, height: int = 8, hole: tuple | None = None, *, alpha=True) -> bytes:
+    """A mask as providers take it: an opaque PNG whose transparent pixels (the `hole`
+    rectangle, default its left half) mark what to change. `alpha=False`: an RGB PNG."""
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    if hole != ():  # () : no transparent pixel at all
+        image.paste((0, 0, 0, 0), hole or (0, 0, max(width // 2, 1), height))
+    buffer = BytesIO()
+    (image if alpha else image.convert("RGB")).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def b64(data: bytes) -> str:
     """`data` as standard base64 text, the way providers send images."""
     return base64.b64encode(data).decode("ascii")
+
+
+def data_url(data: bytes, mime: str = "image/png") -> str:
+    """`data` as a `data:<mime>;base64,…` URL, the way a browser reads a dropped file."""
+    return f"data:{mime};base64,{b64(data)}"
+
+
+def noisy_png(width: int, height: int) -> bytes:
+    """A PNG that does not compress (noise): about 3 bytes a pixel, for tests about sizes."""
+    image = Image.merge("RGB", [Image.effect_noise((width, height), 120)] * 3)
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes(width: int = 8, height: int = 8) -> bytes:
+    """A real GIF (a format Bambi does not take as an input image)."""
+    return _image_bytes(width, height, "GIF", (10, 10, 10))
 
 
 def image_size(data: bytes) -> tuple[int, int]:
@@ -54,6 +83,14 @@ def image_size(data: bytes) -> tuple[int, int]:
     with Image.open(BytesIO(data)) as image:
         image.load()
         return image.size
+
+
+def pixels(data: bytes) -> tuple[tuple[int, int], str, bytes]:
+    """(size, mode, decoded pixels) of encoded image bytes: equal for two files that show the
+    same picture, whatever metadata they carry (Bambi writes provenance into stored files)."""
+    with Image.open(BytesIO(data)) as image:
+        image.load()
+        return image.size, image.mode, image.tobytes()
 
 
 def image_format(data: bytes) -> str:

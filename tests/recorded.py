@@ -96,6 +96,24 @@ def success_body(slug: str, model_id: str, images: list[bytes] | None = None) ->
     return recorded(slug, name, image_b64=[b64(data) for data in images or [png_bytes(64, 48)]])
 
 
+def edit_url(slug: str, model_id: str) -> str:
+    """Where the adapter sends an edit: OpenAI's and xAI's edits path, Gemini's generateContent."""
+    from byok.models import Provider
+
+    if slug == "google":
+        return generate_url(slug, model_id)
+    base = Provider.objects.get(slug=slug).api_base_url.rstrip("/")
+    return f"{base}/v1/images/edits"
+
+
+def edit_body(slug: str, images: list[bytes] | None = None) -> dict:
+    """The provider's recorded answer to an edit, carrying `images` (default: one PNG)."""
+    name = {"openai": "gpt_image_edit_b64", "google": "gemini_edit", "xai": "image_edit_b64"}
+    return recorded(
+        slug, name[slug], image_b64=[b64(data) for data in images or [png_bytes(64, 48)]]
+    )
+
+
 def _placeholder(name: str) -> str:
     return f"__{name.upper()}__"
 

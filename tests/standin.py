@@ -4,15 +4,21 @@ It speaks the three providers' dialects closely enough that Bambi's real adapter
 mocked) talk to it, answering with their recorded answers (tests/fixtures/providers/<slug>/,
 the same files the adapter tests use) filled with the request's images and values:
 
-  OpenAI   POST /v1/images/generations   GET /v1/models
-  xAI      POST /v1/images/generations   GET /v1/api-key
-  Google   POST /v1beta/models/{model}:predict           (Imagen)
-           POST /v1beta/models/{model}:generateContent   (Gemini image models)
+  OpenAI   POST /v1/images/generations   POST /v1/images/edits (multipart)   GET /v1/models
+  xAI      POST /v1/images/generations   POST /v1/images/edits (JSON)        GET /v1/api-key
+  Google   POST /v1beta/models/{model}:predict           (Imagen, text only)
+           POST /v1beta/models/{model}:generateContent   (Gemini: text, or input images as
+                                                          inline data before the text)
            GET  /v1beta/models
 
-OpenAI and xAI share the generations path. The rule that picks xAI's dialect: the bearer key
-starts with ``xai-`` (every real xAI key does) or the model id starts with ``grok`` (every xAI
-image model does). Anything else is answered as OpenAI.
+OpenAI and xAI share the generations and edits paths. The rule that picks xAI's dialect: the
+bearer key starts with ``xai-`` (every real xAI key does) or the model id starts with ``grok``
+(every xAI image model does). Anything else is answered as OpenAI. Edits are checked the way
+each provider checks them (OpenAI: multipart, ``image``/``image[]`` parts of PNG/JPEG/WebP, up
+to 16, a mask that is a PNG with transparency of the first image's size; xAI: JSON, ``image``
+or ``images`` (not both) as data: URLs, up to 3 (5 on 2.0), no mask; Gemini: inline data parts),
+and answered with the first input image itself, resized to the size asked for, where the mask's
+transparent pixels are painted orange: a test can see that the inputs and the mask were used.
 
 Behaviour that tests and benchmarks steer through the request itself:
   * a key containing ``bad`` (any case) gets the provider's own invalid-key error: OpenAI 401
@@ -72,11 +78,14 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image, ImageDraw
 
 from tests.recorded import recorded
+from tests.wire import decode_data_url, multipart_parts
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 _RATIO = re.compile(r"^(\d+):(\d+)$")
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 _GOOGLE_MODEL = re.compile(r"^/v1beta/models/([^/:]+):(predict|generateContent)$")
+_EDIT_IMAGE_PART = re.compile(r"^image(\[\d*\])?$")
+EDITED_COLOUR = (255, 128, 0)  # where a mask let the stand-in "edit" the picture
 
 
 @dataclass
@@ -109,6 +118,39 @@ def _picture(width: int, height: int, fmt: str) -> bytes:
     else:
         img.save(out, "PNG", compress_level=1)
     return out.getvalue()
+
+
+def _edited(first: bytes, mask: bytes | None, size: tuple[int, int] | None, fmt: str) -> bytes:
+    """The stand-in's "edit": the first input image, resized to `size`, with the mask's
+    transparent pixels painted EDITED_COLOUR (the whole picture tinted when there is no mask)."""
+    with Image.open(io.BytesIO(first)) as source:
+        picture = source.convert("RGB")
+    if mask is not None:
+        with Image.open(io.BytesIO(mask)) as layer:
+            hole = layer.convert("RGBA").getchannel("A").point(lambda a: 255 if a == 0 else 0)
+        picture.paste(EDITED_COLOUR, (0, 0), hole)
+    else:
+        picture = Image.blend(picture, Image.new("RGB", picture.size, EDITED_COLOUR), 0.25)
+    if size and size != picture.size:
+        picture = picture.resize(size)
+    out = io.BytesIO()
+    picture.save(out, {"jpeg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG"))
+    return out.getvalue()
+
+
+def _image_kind(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _size_of(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        return img.size
 
 
 class StandIn:
@@ -183,8 +225,8 @@ class StandIn:
     def count(self, endpoint: str | None = None) -> int:
         """Requests received, in total or for one endpoint label (e.g. ``openai.generate``).
 
-        Labels: openai.generate, openai.models, xai.generate, xai.api-key, google.predict,
-        google.generateContent, google.models, file, unknown.
+        Labels: openai.generate, openai.edit, openai.models, xai.generate, xai.edit,
+        xai.api-key, google.predict, google.generateContent, google.models, file, unknown.
         """
         with self._lock:
             if endpoint is None:
@@ -284,15 +326,39 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _body(self) -> Any:
+    def _raw(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _body(self, raw: bytes | None = None) -> Any:
+        raw = self._raw() if raw is None else raw
         if not raw:
             return None
         try:
             return json.loads(raw)
         except ValueError:
             return {"__invalid_json__": raw[:200].decode("utf-8", "replace")}
+
+    def _form(self, raw: bytes) -> dict:
+        """A multipart body as {"fields": {name: text}, "files": [{name, filename,
+        content_type, data}]} (kept whole for the tests' assertions)."""
+        try:
+            parts = multipart_parts(raw, self.headers.get("Content-Type") or "")
+        except (ValueError, UnicodeDecodeError):
+            return {"fields": {}, "files": [], "__invalid_form__": True}
+        return {
+            "fields": {p.name: p.data.decode("utf-8", "replace") for p in parts if not p.filename},
+            "files": [
+                {
+                    "name": p.name,
+                    "filename": p.filename,
+                    "content_type": p.content_type,
+                    "data": p.data,
+                }
+                for p in parts
+                if p.filename
+            ],
+        }
 
     def _bearer(self) -> str | None:
         auth = self.headers.get("Authorization") or ""
@@ -359,7 +425,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
-        body = self._body()
+        raw = self._raw()
+        if path == "/v1/images/edits":
+            return self._edit(path, raw)
+        body = self._body(raw)
         if path == "/v1/images/generations":
             key = self._bearer()
             model = str((body or {}).get("model") or "")
@@ -384,6 +453,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(*_gemini_generate(self.standin, key, model, body, self._wait))
         self.standin._record(Recorded("POST", path, "unknown", None, body))
         return self._send(404, {"error": {"message": f"No route for POST {path}"}})
+
+    def _edit(self, path: str, raw: bytes) -> None:
+        key = self._bearer()
+        multipart = (self.headers.get("Content-Type") or "").startswith("multipart/form-data")
+        body = self._form(raw) if multipart else self._body(raw)
+        fields = body.get("fields", {}) if multipart else body
+        model = str((fields or {}).get("model") or "") if isinstance(fields, dict) else ""
+        if (key or "").startswith("xai-") or model.startswith("grok"):
+            self.standin._record(Recorded("POST", path, "xai.edit", key, body))
+            return self._send(*_xai_edit(self.standin, key, body, multipart, self._wait))
+        self.standin._record(Recorded("POST", path, "openai.edit", key, body))
+        return self._send(*_openai_edit(self.standin, key, body, multipart, self._wait))
 
 
 # --- dialects ------------------------------------------------------------------------------------
@@ -492,6 +573,108 @@ def _openai_generate(standin: StandIn, key, body, wait):
     return 200, answer
 
 
+def _openai_edit(standin: StandIn, key, form, multipart: bool, wait):
+    """POST /v1/images/edits as OpenAI answers it (multipart only)."""
+    if (err := _openai_key_error(key)) is not None:
+        return err
+    bad = "error_invalid_size"  # the recorded invalid_request_error, with this request's words
+    if not multipart or form.get("__invalid_form__"):
+        return _openai_error(
+            400, bad, message="The edits endpoint takes multipart/form-data.", param=None
+        )
+    fields = form["fields"]
+    prompt = fields.get("prompt") or ""
+    if not prompt:
+        return _openai_error(
+            400, bad, message="Missing required parameter: 'prompt'.", param="prompt", code=None
+        )
+    model = fields.get("model") or "gpt-image-1"
+    if not model.startswith("gpt-image"):
+        return _openai_error(
+            400, bad, message=f"Edits are not supported for {model}.", param="model", code=None
+        )
+    images = [f for f in form["files"] if _EDIT_IMAGE_PART.match(f["name"])]
+    if not 1 <= len(images) <= 16:
+        return _openai_error(
+            400, bad, message="Provide between 1 and 16 images ('image[]').", param="image"
+        )
+    for number, part in enumerate(images):
+        if _image_kind(part["data"]) is None:
+            return _openai_error(
+                400,
+                bad,
+                message=f"Invalid image file or mode for image {number + 1}, please check your "
+                "image file.",
+                param="image",
+                code="invalid_image_file",
+            )
+    masks = [f for f in form["files"] if f["name"] == "mask"]
+    mask = masks[0]["data"] if masks else None
+    if mask is not None:
+        try:
+            with Image.open(io.BytesIO(mask)) as layer:
+                usable = (
+                    layer.format == "PNG"
+                    and (layer.mode in ("RGBA", "LA", "PA") or "transparency" in layer.info)
+                    and layer.size == _size_of(images[0]["data"])
+                )
+        except OSError:
+            usable = False
+        if not usable:
+            return _openai_error(400, "error_invalid_mask")
+    if "input_fidelity" in fields and model.startswith("gpt-image-2"):
+        return _openai_error(
+            400,
+            "error_unknown_parameter",
+            message="Unknown parameter: 'input_fidelity'.",
+            param="input_fidelity",
+        )
+    n = int(fields.get("n") or 1)
+    size = fields.get("size") or "auto"
+    match = _SIZE.match(size)
+    width_height = (int(match.group(1)), int(match.group(2))) if match else None
+    wait()
+    if (err := _openai_failure(prompt, refusal="error_moderation_blocked")) is not None:
+        return err
+    fmt = fields.get("output_format") or "png"
+    fmt = fmt if fmt in _MIME else "png"
+    picture = _edited(images[0]["data"], mask, width_height, fmt)
+    answer = recorded(
+        "openai",
+        "gpt_image_edit_b64",
+        image_b64=[base64.b64encode(picture).decode("ascii")] * (standin.answer_count or n),
+    )
+    width, height = _size_of(picture)
+    tokens = answer["usage"]
+    per_image = tokens["input_tokens_details"]["image_tokens"]  # the recording: one image
+    tokens["input_tokens_details"] = {
+        "image_tokens": per_image * len(images),
+        "text_tokens": max(len(prompt) // 4, 1),
+    }
+    tokens["input_tokens"] = sum(tokens["input_tokens_details"].values())
+    tokens["total_tokens"] = tokens["input_tokens"] + tokens["output_tokens"]
+    answer.update(
+        created=int(time.time()),
+        size=f"{width}x{height}",
+        quality=fields.get("quality", "auto"),
+        output_format=fmt,
+        background=fields.get("background", "opaque"),
+    )
+    return 200, answer
+
+
+def _openai_failure(prompt: str, *, refusal: str):
+    if "REFUSE" in prompt:
+        return _openai_error(400, refusal)
+    if "RATELIMIT" in prompt:
+        return _openai_error(429, "error_rate_limit")
+    if "NOCREDIT" in prompt:
+        return _openai_error(429, "error_insufficient_quota")
+    if "UPSTREAM500" in prompt:
+        return _openai_error(500, "error_server")
+    return None
+
+
 def _xai_error(status: int, name: str, message: str | None = None) -> tuple[int, dict]:
     """A recorded xAI error; `message` says what this request got wrong."""
     answer = recorded("xai", name)
@@ -546,6 +729,63 @@ def _xai_generate(standin: StandIn, key, body, wait):
     else:
         answer = recorded("xai", "image_b64", image_b64=[b64] * count)
     answer["usage"]["cost_in_usd_ticks"] *= n  # the recording is the cost of one image
+    return 200, answer
+
+
+def _xai_edit(standin: StandIn, key, body, multipart: bool, wait):
+    """POST /v1/images/edits as xAI answers it (JSON only)."""
+    if (err := _xai_key_error(key)) is not None:
+        return err
+    unsupported = "error_argument_not_supported"
+    if multipart:
+        return _xai_error(400, unsupported, "Send a JSON body (Content-Type: application/json).")
+    if not isinstance(body, dict) or "__invalid_json__" in body:
+        return _xai_error(400, unsupported, "Invalid JSON.")
+    for refused in ("size", "style", "mask"):
+        if refused in body:
+            return _xai_error(400, unsupported, f"Argument not supported: {refused}")
+    prompt = _prompt(body)
+    if not prompt:
+        return _xai_error(422, "error_unprocessable", "prompt: field required")
+    if ("image" in body) == ("images" in body):
+        return _xai_error(422, "error_unprocessable", "Provide either image or images.")
+    sources = [body["image"]] if "image" in body else body["images"]
+    model = str(body.get("model") or "grok-imagine-image")
+    limit = 5 if model.endswith("2.0") else 3
+    if not isinstance(sources, list) or not 1 <= len(sources) <= limit:
+        return _xai_error(422, "error_unprocessable", f"images: at most {limit} images.")
+    pictures = []
+    for source in sources:
+        try:
+            data, _mime = decode_data_url(source["url"])
+        except (KeyError, TypeError, ValueError):
+            return _xai_error(422, "error_unprocessable", "image.url: expected a data URL.")
+        if _image_kind(data) is None:
+            return _xai_error(422, "error_unprocessable", "image.url: not an image.")
+        pictures.append(data)
+    n = body.get("n", 1)
+    wait()
+    if "REFUSE" in prompt:
+        return 200, recorded("xai", "image_empty")
+    if "RATELIMIT" in prompt:
+        return _xai_error(429, "error_rate_limit")
+    if "NOCREDIT" in prompt:
+        return _xai_error(429, "error_spending_limit")
+    size = None
+    if body.get("aspect_ratio") not in (None, "auto"):
+        size = standin.size_for_ratio(body["aspect_ratio"])
+    picture = _edited(pictures[0], None, size, "jpeg")
+    b64 = base64.b64encode(picture).decode("ascii")
+    count = standin.answer_count or n
+    if body.get("response_format", "url") == "url":
+        answer = recorded(
+            "xai", "image_url", image_url=[standin.publish(picture, "image/jpeg")] * count
+        )
+    else:
+        answer = recorded("xai", "image_edit_b64", image_b64=[b64] * count)
+    # The recording is one image made from one input; xAI bills the inputs too.
+    answer["usage"]["cost_in_usd_ticks"] = 200_000_000 * n + 20_000_000 * len(pictures)
+    answer["model"] = model
     return 200, answer
 
 
@@ -611,17 +851,31 @@ def _gemini_generate(standin: StandIn, key, model: str, body, wait):
     if (err := _google_key_error(key)) is not None:
         return err
     try:
-        prompt = " ".join(str(part.get("text", "")) for part in body["contents"][0]["parts"])
-    except (KeyError, IndexError, TypeError, AttributeError):
+        parts = body["contents"][0]["parts"]
+        prompt = " ".join(str(part.get("text", "")) for part in parts)
+        inputs = [
+            base64.b64decode(inline["data"], validate=True)
+            for part in parts
+            if (inline := part.get("inline_data") or part.get("inlineData"))
+        ]
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
         return _google_error(
             400, "error_invalid_argument", "Invalid JSON payload: contents[0].parts is required."
         )
+    if any(_image_kind(data) is None for data in inputs):
+        return _google_error(400, "error_invalid_argument", "Unable to process input image.")
     config = (body.get("generationConfig") or {}).get("imageConfig") or {}
     wait()
     if (err := _google_failure(prompt)) is not None:
         return err
     if "REFUSE" in prompt:
         answer = recorded("google", "gemini_image_safety")
+    elif inputs:
+        size = standin.size_for_ratio(config["aspectRatio"]) if config.get("aspectRatio") else None
+        picture = _edited(inputs[0], None, size, "png")
+        b64 = base64.b64encode(picture).decode("ascii")
+        answer = recorded("google", "gemini_edit", image_b64=[b64])
+        answer["usageMetadata"]["promptTokensDetails"][1]["tokenCount"] = 1290 * len(inputs)
     else:
         width, height = standin.size_for_ratio(config.get("aspectRatio"))
         _, b64 = standin.image(width, height, "png")

@@ -384,6 +384,13 @@ def test_a_generation_row_keeps_its_fields_and_their_order(
         "images_filtered",
         "notice",
         "images",
+        # Added with edits (issue 14), after the fields clients already read.
+        "inputs",
+        "mask",
+        "parent",
+        "parent_id",
+        "cost_basis",
+        "cost_is_estimate",
     ]
     assert list(row["images"][0]) == [
         "id",

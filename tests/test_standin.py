@@ -228,3 +228,133 @@ def test_latency_is_applied_and_concurrent_requests_are_counted():
         assert server.requests[-1].body["model"] == "gpt-image-1.5"
         server.reset()
         assert server.count() == 0
+
+
+# --- edits ---------------------------------------------------------------------------------------
+
+
+def _png(width: int, height: int, mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (width, height), (10, 200, 10, 255)[: len(mode)]).save(out, "PNG")
+    return out.getvalue()
+
+
+def _mask(width: int, height: int) -> bytes:
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    layer.paste((0, 0, 0, 0), (0, 0, width // 2, height))
+    out = io.BytesIO()
+    layer.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_openai_edit_reads_the_multipart_form_as_the_sdk_sends_it(standin):
+    # What openai-python sends for images.edit(image=[...], mask=..., n=1): image[] parts.
+    r = requests.post(
+        f"{standin.url}/v1/images/edits",
+        headers={"Authorization": "Bearer sk-good"},
+        data={"model": "gpt-image-1.5", "prompt": "a fawn", "n": "1", "size": "auto"},
+        files=[
+            ("image[]", ("a.png", _png(64, 48), "image/png")),
+            ("image[]", ("b.png", _png(30, 30), "image/png")),
+            ("mask", ("m.png", _mask(64, 48), "image/png")),
+        ],
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert _png_size(body["data"][0]["b64_json"]) == (64, 48)  # "auto": the first image's size
+    assert body["usage"]["input_tokens_details"]["image_tokens"] == 2 * 194
+    edit = standin.requests[-1]
+    assert edit.endpoint == "openai.edit"
+    assert [f["name"] for f in edit.body["files"]] == ["image[]", "image[]", "mask"]
+
+
+@pytest.mark.parametrize(
+    ("mask", "says"),
+    [
+        (lambda: _mask(10, 10), "mask size does not match"),
+        (lambda: _png(64, 48), "mask size does not match"),  # no transparency at all
+    ],
+)
+def test_openai_edit_refuses_a_mask_it_cannot_use(standin, mask, says):
+    r = requests.post(
+        f"{standin.url}/v1/images/edits",
+        headers={"Authorization": "Bearer sk-good"},
+        data={"model": "gpt-image-1.5", "prompt": "a fawn"},
+        files=[("image", ("a.png", _png(64, 48), "image/png")), ("mask", ("m.png", mask()))],
+        timeout=10,
+    )
+    assert r.status_code == 400 and says in r.json()["error"]["message"]
+
+
+def test_each_edit_dialect_refuses_the_other_encoding(standin):
+    as_json = requests.post(
+        f"{standin.url}/v1/images/edits",
+        headers={"Authorization": "Bearer sk-good"},
+        json={"model": "gpt-image-1.5", "prompt": "p"},
+        timeout=10,
+    )
+    assert as_json.status_code == 400 and "multipart" in as_json.json()["error"]["message"]
+    as_form = requests.post(
+        f"{standin.url}/v1/images/edits",
+        headers={"Authorization": "Bearer xai-good"},
+        data={"model": "grok-imagine-image", "prompt": "p"},
+        files=[("image", ("a.png", _png(8, 8), "image/png"))],
+        timeout=10,
+    )
+    assert as_form.status_code == 400 and "JSON" in as_form.json()["error"]
+
+
+def test_xai_edit_takes_image_or_images_as_data_urls_and_bills_the_inputs(standin):
+    url = "data:image/png;base64," + base64.b64encode(_png(40, 20)).decode()
+    one = requests.post(
+        f"{standin.url}/v1/images/edits",
+        headers={"Authorization": "Bearer xai-good"},
+        json={
+            "model": "grok-imagine-image",
+            "prompt": "p",
+            "image": {"url": url},
+            "response_format": "b64_json",
+        },
+        timeout=10,
+    )
+    assert one.status_code == 200
+    assert _png_size(one.json()["data"][0]["b64_json"]) == (40, 20)
+    assert one.json()["usage"]["cost_in_usd_ticks"] == 220_000_000
+    both = requests.post(
+        f"{standin.url}/v1/images/edits",
+        headers={"Authorization": "Bearer xai-good"},
+        json={
+            "model": "grok-imagine-image",
+            "prompt": "p",
+            "image": {"url": url},
+            "images": [{"url": url}],
+        },
+        timeout=10,
+    )
+    assert both.status_code == 422 and "either image or images" in both.json()["error"]
+    four = requests.post(
+        f"{standin.url}/v1/images/edits",
+        headers={"Authorization": "Bearer xai-good"},
+        json={"model": "grok-imagine-image", "prompt": "p", "images": [{"url": url}] * 4},
+        timeout=10,
+    )
+    assert four.status_code == 422
+
+
+def test_gemini_edit_takes_inline_data_in_either_spelling(standin):
+    data = base64.b64encode(_png(24, 12)).decode()
+    for part in (
+        {"inline_data": {"mime_type": "image/png", "data": data}},
+        {"inlineData": {"mimeType": "image/png", "data": data}},
+    ):
+        r = requests.post(
+            f"{standin.url}/v1beta/models/gemini-2.5-flash-image:generateContent",
+            headers={"x-goog-api-key": "AIzaGood"},
+            json={"contents": [{"parts": [part, {"text": "make it snow"}]}]},
+            timeout=10,
+        )
+        assert r.status_code == 200
+        parts = r.json()["candidates"][0]["content"]["parts"]
+        inline = next(p["inlineData"] for p in parts if "inlineData" in p)
+        assert _png_size(inline["data"]) == (24, 12)

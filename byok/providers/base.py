@@ -5,14 +5,16 @@ An adapter knows one provider's wire format and nothing else:
 - `validation_request(key)` / `parse_validation(...)`: the free call that checks a key, and its
   answer read as a `KeyCheck`;
 - `build_request(...)`: a prompt and options -> a `PreparedRequest` (pure);
+- `build_edit_request(...)`: the same with input images (and a mask) -> the provider's edit call
+  (pure); models that take no input images never get here (the form refuses them first);
 - `parse_output(payload, ...)`: a successful JSON answer -> a `GenerationOutput` (pure, except
   that image URLs are downloaded at once because they expire);
 - `classify_error(status, payload)`: an error answer -> one of `byok.providers.errors`.
 
 The flow around those hooks is shared and lives here: `validate_key(key)`, and
 `generate(...)` = `build_request` -> `request_images` (one call through `bambi.http`, then
-`parse_response`: unreadable answer, `classify_error` or `parse_output`). Another kind of image
-call (an edit) is one more `build_…_request` hook whose request goes through `request_images`.
+`parse_response`: unreadable answer, `classify_error` or `parse_output`); with input images,
+`build_edit_request` takes the place of `build_request` and the rest is the same.
 
 Adapters never hold a key beyond the call that receives it, and never build a URL from anything
 but the provider row's `api_base_url`.
@@ -20,13 +22,9 @@ but the provider row's `api_base_url`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import requests
 from django.utils.translation import gettext
@@ -42,6 +40,17 @@ from byok.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+)
+
+# The wire helpers, where the adapters have always imported them from.
+from byok.providers.wire import (  # noqa: F401
+    data_url,
+    decode_b64,
+    given_options,
+    json_safe,
+    load_json,
+    sniff_mime,
+    text_of,
 )
 
 
@@ -89,14 +98,26 @@ class GenerationOutput:
     filtered: int = 0
 
 
+class ImageInput(Protocol):
+    """An image sent with the prompt (generations.inputs.InputImage): bytes whose type was read
+    from the bytes themselves, never from a file name or a client's word."""
+
+    data: bytes
+    mime_type: str
+
+
 @dataclass(frozen=True)
 class PreparedRequest:
-    """An HTTP request ready to send. `headers` holds the key: never log or store this object."""
+    """An HTTP request ready to send. `headers` holds the key: never log or store this object.
+
+    The body is `json`, or a multipart form: `data` (fields) and `files` (parts, in order)."""
 
     method: str
     url: str
     headers: dict
     json: dict | None
+    data: dict | None = None
+    files: list | None = None
 
     def __repr__(self) -> str:  # keeps the key out of tracebacks and debug output
         return f"PreparedRequest({self.method} {self.url})"
@@ -132,6 +153,21 @@ class ProviderAdapter:
         """The generation request. `options` is already validated against the model's
         capabilities; only the fields this model family accepts are sent."""
         raise NotImplementedError
+
+    def build_edit_request(
+        self,
+        *,
+        key: str,
+        model_id: str,
+        prompt: str,
+        options: dict,
+        images: list[ImageInput],
+        mask: ImageInput | None = None,
+    ) -> PreparedRequest:
+        """The edit request: the prompt applied to `images` (one or more; the mask, if any,
+        marks with transparent pixels what to change in the first). Options as for
+        `build_request`. A provider without edits keeps this default."""
+        raise BadRequest(gettext("This model does not take input images."))
 
     def parse_output(self, payload: dict, *, max_images: int | None = None) -> GenerationOutput:
         """A 200 answer's JSON object -> images, or raise a `ProviderError` subclass (a refusal
@@ -194,9 +230,31 @@ class ProviderAdapter:
         return check
 
     @sensitive_variables()  # the key, its headers, and every frame below (requests, urllib3)
-    def generate(self, *, key: str, model_id: str, prompt: str, options: dict) -> GenerationOutput:
-        """Build, send once, parse. Raises a `ProviderError` subclass on any failure."""
-        prepared = self.build_request(key=key, model_id=model_id, prompt=prompt, options=options)
+    def generate(
+        self,
+        *,
+        key: str,
+        model_id: str,
+        prompt: str,
+        options: dict,
+        images: list[ImageInput] | tuple = (),
+        mask: ImageInput | None = None,
+    ) -> GenerationOutput:
+        """Build, send once, parse. With `images` it is an edit (`build_edit_request`).
+        Raises a `ProviderError` subclass on any failure."""
+        if images:
+            prepared = self.build_edit_request(
+                key=key,
+                model_id=model_id,
+                prompt=prompt,
+                options=options,
+                images=list(images),
+                mask=mask,
+            )
+        else:
+            prepared = self.build_request(
+                key=key, model_id=model_id, prompt=prompt, options=options
+            )
         return self.request_images(
             prepared, key=key, max_images=max(int(options.get("count") or 1), 1)
         )
@@ -249,65 +307,13 @@ def _send(prepared: PreparedRequest, *, timeout: Any) -> requests.Response:
         prepared.url,
         headers=prepared.headers,
         json=prepared.json,
+        data=prepared.data,
+        files=prepared.files,
         timeout=timeout,
     )
 
 
-# --- helpers shared by the adapters --------------------------------------------------------------
-
-
-def load_json(body: bytes) -> dict | None:
-    """The body as a JSON object, or None when it is not one (HTML error pages, garbage)."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return payload if isinstance(payload, dict) else None
-
-
-_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,", re.IGNORECASE)
-
-
-def decode_b64(data: Any) -> tuple[bytes, str | None]:
-    """Decode a base64 image, with or without a `data:image/…;base64,` prefix.
-
-    Returns (bytes, mime type from the prefix or None). Raises ProviderUnavailable when the data
-    is not base64 or decodes to nothing.
-    """
-    if not isinstance(data, str) or not data:
-        raise ProviderUnavailable(gettext("The provider sent an image without data."))
-    mime = None
-    match = _DATA_URI.match(data)
-    if match:
-        mime = match.group("mime")
-        data = data[match.end() :]
-    try:
-        try:
-            raw = base64.b64decode(data, validate=True)
-        except binascii.Error:
-            # Line-wrapped base64 (some proxies); stripping whitespace costs a pass over
-            # megabytes, so only when the plain decode failed.
-            raw = base64.b64decode("".join(data.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ProviderUnavailable(
-            gettext("The provider sent an image that could not be decoded.")
-        ) from exc
-    if not raw:
-        raise ProviderUnavailable(gettext("The provider sent an empty image."))
-    return raw, mime
-
-
-def sniff_mime(data: bytes) -> str | None:
-    """The image type from its first bytes, for answers that do not say."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    return None
+# --- helpers shared by the adapters (reading and writing the wire: byok/providers/wire.py) --------
 
 
 def download_image(url: Any, *, revised_prompt: str | None = None) -> ProviderImage:
@@ -372,23 +378,3 @@ def retry_after_seconds(value: str | None) -> int | None:
 
 def unreadable_validation(status: int) -> KeyCheck:
     return KeyCheck("unreachable", f"The provider sent an unexpected answer (HTTP {status}).")
-
-
-def given_options(options: dict, *names: str) -> dict:
-    """The options among `names` that have a value, in that order (request body fields)."""
-    return {name: options[name] for name in names if options.get(name)}
-
-
-def text_of(value: Any) -> str | None:
-    """`value` when it is a non-empty string, else None (provider fields are not always typed)."""
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def json_safe(value: Any) -> dict:
-    """`value` as a JSON-serialisable dict (usage blocks), or {}."""
-    if not isinstance(value, dict):
-        return {}
-    try:
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError):
-        return {}

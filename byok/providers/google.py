@@ -5,6 +5,7 @@ The key never goes in the URL (`?key=`): URLs end up in access logs and tracebac
 Two model families behind one key:
 - Gemini image models (`gemini-*`, "Nano Banana"): `:generateContent`, images come back as
   `inlineData` parts next to text parts; a safety stop or a text-only answer is a refusal.
+  Edits are the same call with the input images as `inline_data` parts before the text.
 - Imagen (everything else): `:predict`. `sampleCount` defaults to 4 when left out, which would
   bill four images, so it is always sent. Filtered images come back as `raiFilteredReason`
   entries (not charged) and an all-filtered answer can be an empty object.
@@ -13,6 +14,7 @@ Vertex AI needs OAuth, not an API key, so it is not what this adapter speaks.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +22,7 @@ from django.utils.translation import gettext
 
 from byok.providers.base import (
     GenerationOutput,
+    ImageInput,
     KeyCheck,
     PreparedRequest,
     ProviderAdapter,
@@ -71,6 +74,10 @@ def _is_gemini(model_id: str) -> bool:
     return model_id.startswith("gemini")
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 class GoogleAdapter(ProviderAdapter):
     slug = "google"
 
@@ -105,27 +112,55 @@ class GoogleAdapter(ProviderAdapter):
         self, *, key: str, model_id: str, prompt: str, options: dict
     ) -> PreparedRequest:
         if _is_gemini(model_id):
-            generation_config: dict[str, Any] = {"responseModalities": ["TEXT", "IMAGE"]}
-            image_config: dict[str, Any] = {}
-            if options.get("aspect_ratio"):
-                image_config["aspectRatio"] = options["aspect_ratio"]
-            if options.get("resolution"):
-                image_config["imageSize"] = options["resolution"]
-            if image_config:
-                generation_config["imageConfig"] = image_config
-            body: dict[str, Any] = {
-                "contents": [{"parts": [{"text": prompt}]}],
-                "generationConfig": generation_config,
-            }
-            url = self._model_url(model_id, "generateContent")
-        else:
-            parameters: dict[str, Any] = {"sampleCount": int(options.get("count") or 1)}
-            if options.get("aspect_ratio"):
-                parameters["aspectRatio"] = options["aspect_ratio"]
-            if options.get("resolution"):
-                parameters["sampleImageSize"] = options["resolution"]
-            body = {"instances": [{"prompt": prompt}], "parameters": parameters}
-            url = self._model_url(model_id, "predict")
+            return self._generate_content(key, model_id, prompt, options, images=[])
+        parameters: dict[str, Any] = {"sampleCount": int(options.get("count") or 1)}
+        if options.get("aspect_ratio"):
+            parameters["aspectRatio"] = options["aspect_ratio"]
+        if options.get("resolution"):
+            parameters["sampleImageSize"] = options["resolution"]
+        if options.get("person_generation"):
+            parameters["personGeneration"] = options["person_generation"]
+        body = {"instances": [{"prompt": prompt}], "parameters": parameters}
+        url = self._model_url(model_id, "predict")
+        return PreparedRequest("POST", url, self._headers(key), body)
+
+    def build_edit_request(
+        self,
+        *,
+        key: str,
+        model_id: str,
+        prompt: str,
+        options: dict,
+        images: list[ImageInput],
+        mask: ImageInput | None = None,
+    ) -> PreparedRequest:
+        if not _is_gemini(model_id) or mask is not None:
+            # Imagen's editing was always Vertex-only; Gemini edits are prompt-only (no mask).
+            return super().build_edit_request(
+                key=key, model_id=model_id, prompt=prompt, options=options, images=images
+            )
+        return self._generate_content(key, model_id, prompt, options, images=images)
+
+    def _generate_content(
+        self, key: str, model_id: str, prompt: str, options: dict, *, images: list[ImageInput]
+    ) -> PreparedRequest:
+        """`:generateContent`: the input images as `inline_data` parts before the text part
+        (the order Google's own samples use; several images compose), then the text."""
+        generation_config: dict[str, Any] = {"responseModalities": ["TEXT", "IMAGE"]}
+        image_config: dict[str, Any] = {}
+        if options.get("aspect_ratio"):
+            image_config["aspectRatio"] = options["aspect_ratio"]
+        if options.get("resolution"):
+            image_config["imageSize"] = options["resolution"]
+        if image_config:
+            generation_config["imageConfig"] = image_config
+        parts: list[dict] = [
+            {"inline_data": {"mime_type": image.mime_type, "data": _b64(image.data)}}
+            for image in images
+        ]
+        parts.append({"text": prompt})
+        body = {"contents": [{"parts": parts}], "generationConfig": generation_config}
+        url = self._model_url(model_id, "generateContent")
         return PreparedRequest("POST", url, self._headers(key), body)
 
     def parse_output(self, payload: dict, *, max_images: int | None = None) -> GenerationOutput:

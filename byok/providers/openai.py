@@ -10,6 +10,9 @@ differs (see xai.py).
 - `gpt-image-*` always answers base64 and refuses `response_format` (400 unknown_parameter);
   it takes `output_format` and `background`.
 - `dall-e-*` answers a URL unless asked for `b64_json`; `style` exists on dall-e-3 only.
+Edits (gpt-image only: DALL·E 2's edits retired with it) are `POST {base}/v1/images/edits` as
+multipart/form-data: one `image[]` part per input image (what the official SDKs send for a list),
+an optional `mask` part (a PNG), and the options as form fields; the answer is a generation's.
 Any other model id is treated like gpt-image: newer OpenAI image models follow that family, and a
 URL answer is still handled (downloaded at once) if one comes back.
 """
@@ -23,6 +26,7 @@ from django.utils.translation import gettext
 
 from byok.providers.base import (
     GenerationOutput,
+    ImageInput,
     KeyCheck,
     PreparedRequest,
     ProviderAdapter,
@@ -60,6 +64,7 @@ class OpenAICompatibleAdapter(ProviderAdapter):
     """
 
     generations_path: str = "/v1/images/generations"
+    edits_path: str = "/v1/images/edits"
     validation_path: str = "/v1/models"  # listing models is free and needs only a working key
 
     def headers(self, key: str) -> dict:
@@ -186,6 +191,11 @@ class OpenAICompatibleAdapter(ProviderAdapter):
         return error_for_status(status, message, **details)
 
 
+# gpt-image fields, in the order the official SDK writes them. `moderation` exists on
+# generations only (not an edit parameter in the SDK); `input_fidelity` on edits only.
+_GPT_IMAGE_FIELDS = ("size", "quality", "output_format", "output_compression", "background")
+
+
 class OpenAIAdapter(OpenAICompatibleAdapter):
     slug = "openai"
 
@@ -196,7 +206,41 @@ class OpenAIAdapter(OpenAICompatibleAdapter):
             if model_id == "dall-e-3" and options.get("style"):
                 fields["style"] = options["style"]
             return fields
-        fields = given_options(options, "size", "quality", "output_format", "background")
-        if options.get("output_compression") is not None:  # 0 is a level too
-            fields["output_compression"] = int(options["output_compression"])
-        return fields
+        return given_options(options, *_GPT_IMAGE_FIELDS, "moderation")
+
+    def build_edit_request(
+        self,
+        *,
+        key: str,
+        model_id: str,
+        prompt: str,
+        options: dict,
+        images: list[ImageInput],
+        mask: ImageInput | None = None,
+    ) -> PreparedRequest:
+        fields = {
+            "model": model_id,
+            "prompt": prompt,
+            "n": int(options.get("count") or 1),
+            **given_options(options, *_GPT_IMAGE_FIELDS, "input_fidelity"),
+        }
+        parts = [
+            ("image[]", (f"image-{index}.{_extension(image)}", image.data, image.mime_type))
+            for index, image in enumerate(images)
+        ]
+        if mask is not None:
+            parts.append(("mask", ("mask.png", mask.data, "image/png")))
+        # No Content-Type of our own: requests writes multipart/form-data with its boundary.
+        headers = {"Authorization": f"Bearer {key}"}
+        return PreparedRequest(
+            "POST",
+            self.base_url + self.edits_path,
+            headers,
+            None,
+            data={name: str(value) for name, value in fields.items()},
+            files=parts,
+        )
+
+
+def _extension(image: ImageInput) -> str:
+    return {"image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime_type, "png")

@@ -9,6 +9,9 @@ OpenAI-compatible (`OpenAICompatibleAdapter`), with differences that matter:
   and no image.
 - Errors are flat `{"code": "<status text>", "error": "<message>"}` and a bad key is a 400.
 - A key is checked with `GET /v1/api-key`, which says whether the key or its team is blocked.
+- Edits are `POST {base}/v1/images/edits` in JSON, not multipart (the OpenAI SDK's multipart
+  edit call fails there): one input image as `image: {"url": "data:…;base64,…"}`, several as
+  `images: [{"url": …}, …]` (the prompt may name them <IMAGE_0>, <IMAGE_1>…). No mask.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from typing import Any
 from django.utils.translation import gettext, gettext_lazy
 
 from byok.providers.base import (
+    ImageInput,
     KeyCheck,
+    PreparedRequest,
+    data_url,
     error_for_status,
     given_options,
     load_json,
@@ -27,6 +33,7 @@ from byok.providers.base import (
     unreadable_validation,
 )
 from byok.providers.errors import (
+    BadRequest,
     ContentRefused,
     InvalidKey,
     OutOfCredit,
@@ -84,6 +91,31 @@ class XAIAdapter(OpenAICompatibleAdapter):
             "response_format": "b64_json",
             **given_options(options, "aspect_ratio", "resolution", "quality"),
         }
+
+    def build_edit_request(
+        self,
+        *,
+        key: str,
+        model_id: str,
+        prompt: str,
+        options: dict,
+        images: list[ImageInput],
+        mask: ImageInput | None = None,
+    ) -> PreparedRequest:
+        if mask is not None:
+            raise BadRequest(gettext("xAI's image models do not take a mask."))
+        sources = [{"url": data_url(image.data, image.mime_type)} for image in images]
+        body: dict[str, Any] = {
+            "model": model_id,
+            "prompt": prompt,
+            "n": int(options.get("count") or 1),
+            **self.generation_fields(model_id, options),
+        }
+        if len(sources) == 1:
+            body["image"] = sources[0]
+        else:
+            body["images"] = sources
+        return PreparedRequest("POST", self.base_url + self.edits_path, self.headers(key), body)
 
     def is_withheld(self, item: dict) -> bool:
         return item.get("respect_moderation") is False  # moderated slot: xAI leaves it empty

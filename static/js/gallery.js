@@ -42,6 +42,8 @@
   var openFull = document.getElementById("lightbox-open");
   var rerun = document.getElementById("lightbox-rerun");
   var detail = document.getElementById("lightbox-detail");
+  var edit = document.getElementById("lightbox-edit");
+  var parent = document.getElementById("lightbox-parent");
   var prevButton = dialog.querySelector('[data-lightbox-action="prev"]');
   var nextButton = dialog.querySelector('[data-lightbox-action="next"]');
   var entries = [];
@@ -77,6 +79,11 @@
     openFull.href = entry.picture.src;
     rerun.href = entry.item.rerun;
     detail.href = entry.item.detail;
+    if (edit) edit.href = entry.picture.edit;
+    if (parent) {
+      parent.hidden = !entry.item.parent;
+      parent.href = entry.item.parent || "#";
+    }
     prevButton.disabled = current === 0;
     nextButton.disabled = current === entries.length - 1;
   }

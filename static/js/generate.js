@@ -9,7 +9,12 @@
      results   — a placeholder tile per image asked, with the time elapsed, then the images
                  (download, open, use as a starting point, delete) or the provider's reason;
      actions   — `Bambi.generate.actions[name](element, run)` for data-action="<name>" on a
-                 result ("reuse", "delete"; more can be registered).
+                 result ("reuse", "delete"; edit.js adds "edit");
+     inputs    — `Bambi.generate.setInputs(count, mask)`: edit.js says how many input images
+                 (and whether a mask) the request carries; only the models that take them
+                 stay in the list (capabilities `max_input_images`, `mask`), and the options
+                 of one kind of call follow (input fidelity on edits, moderation on new
+                 images, "same as the image" for the shape of an edit).
    The server validates everything again. */
 (function () {
   "use strict";
@@ -26,6 +31,7 @@
   studio.requestExtenders = studio.requestExtenders || [];
   studio.actions = studio.actions || {};
   studio.resultListeners = studio.resultListeners || [];
+  studio.modelListeners = studio.modelListeners || [];
 
   var keySelect = form.querySelector("#id_configuration");
   var modelSelect = form.querySelector("#id_model");
@@ -38,12 +44,22 @@
   // form field -> capabilities key, and -> the API's parameter name (docs/api.md: camelCase)
   var OPTIONS = {
     size: "sizes", aspect_ratio: "aspect_ratios", quality: "qualities", style: "styles",
-    resolution: "resolutions", output_format: "output_formats", background: "backgrounds"
+    resolution: "resolutions", output_format: "output_formats", background: "backgrounds",
+    moderation: "moderations", input_fidelity: "input_fidelities",
+    person_generation: "person_generations"
   };
   var API_NAMES = {
     size: "size", aspect_ratio: "aspectRatio", quality: "quality", style: "style",
-    resolution: "resolution", output_format: "outputFormat", background: "background"
+    resolution: "resolution", output_format: "outputFormat", background: "background",
+    moderation: "moderation", input_fidelity: "inputFidelity",
+    person_generation: "personGeneration"
   };
+  // Options of one kind of call only (generations/forms.py: EDIT_ONLY, GENERATION_ONLY), and
+  // the shape options an edit may leave to the first image (SHAPE_OPTIONS).
+  var EDIT_ONLY = { input_fidelity: true };
+  var GENERATION_ONLY = { moderation: true };
+  var SHAPE_OPTIONS = { size: true, aspect_ratio: true };
+  var inputs = { count: 0, mask: false };
 
   /* ---------------------------------------------------------------- words ---------- */
 
@@ -80,13 +96,33 @@
     return catalogue.models[modelSelect.value] || null;
   }
 
-  function pricePerImage(caps, quality) {
-    var price = caps.price_per_image;
-    if (price && typeof price === "object") {
-      price = price[quality || ""] || price.auto || Object.values(price)[0];
+  // Whether a model takes the request's input images (and mask): generations/references.py.
+  function takesInputs(model) {
+    var caps = model.capabilities || {};
+    var limit = typeof caps.max_input_images === "number" ? caps.max_input_images : 0;
+    return inputs.count <= limit && (!inputs.mask || caps.mask === true);
+  }
+
+  // byok/catalogue.py `_lookup`: a price by one of the keys given, else "auto", else the first.
+  function price(table, keys) {
+    if (table && typeof table === "object") {
+      var found = null;
+      keys.forEach(function (key) {
+        if (found === null && key && table[key] !== undefined) found = table[key];
+      });
+      table = found !== null ? found : (table.auto !== undefined ? table.auto : Object.values(table)[0]);
     }
-    var value = parseFloat(price);
+    var value = parseFloat(table);
     return isNaN(value) ? null : value;
+  }
+
+  function optionValue(name) {
+    var select = form.querySelector("#id_" + name);
+    return select && !select.disabled ? select.value : "";
+  }
+
+  function pricePerImage(caps, quality) {
+    return price(caps.price_per_image, [quality, optionValue("resolution")]);
   }
 
   function requestedCount() {
@@ -100,7 +136,11 @@
     if (!model) { estimate.textContent = estimate.dataset.unknown; return; }
     var quality = form.querySelector("#id_quality");
     var unit = pricePerImage(model.capabilities, quality && !quality.disabled ? quality.value : "");
-    estimate.textContent = unit === null ? estimate.dataset.unknown : Bambi.usd(unit * requestedCount());
+    // An edit's input images, where the provider charges for them.
+    var perInput = price(model.capabilities.price_per_input_image, [optionValue("input_fidelity"), "low"]) || 0;
+    estimate.textContent = unit === null
+      ? estimate.dataset.unknown
+      : Bambi.usd(unit * requestedCount() + perInput * inputs.count);
   }
 
   function fillOptions(wanted) {
@@ -113,19 +153,34 @@
       var select = form.querySelector("#id_" + name);
       if (!wrapper || !select) return;
       var choices = caps[OPTIONS[name]] || [];
+      var editing = inputs.count > 0;
+      if ((EDIT_ONLY[name] && !editing) || (GENERATION_ONLY[name] && editing)) choices = [];
       var previous = wanted[name] !== undefined ? wanted[name] : select.value;
       select.textContent = "";
+      if (editing && SHAPE_OPTIONS[name] && choices.length) {
+        // An edit keeps the first image's shape unless another is chosen.
+        var same = document.createElement("option");
+        same.value = "";
+        same.textContent = strings.sameAsImage;
+        select.appendChild(same);
+        if (wanted[name] === undefined && !select.dataset.chosen) previous = "";
+      }
       choices.forEach(function (choice) {
         var option = document.createElement("option");
         option.value = choice;
         option.textContent = capitalised(valueLabel(name, choice));
         select.appendChild(option);
       });
-      if (choices.indexOf(previous) >= 0) select.value = previous;
-      else if (defaults[name] && choices.indexOf(defaults[name]) >= 0) select.value = defaults[name];
+      if (choices.indexOf(previous) >= 0 || (previous === "" && select.options.length > choices.length)) {
+        select.value = previous;
+      } else if (defaults[name] && choices.indexOf(defaults[name]) >= 0) select.value = defaults[name];
       wrapper.hidden = choices.length === 0;
       select.disabled = choices.length === 0;
     });
+    if (compressionInput && wanted.output_compression !== undefined) {
+      compressionInput.value = wanted.output_compression;
+    }
+    updateCompression();
     var maxImages = parseInt(caps.max_images, 10) || 1;
     countInput.max = maxImages;
     if (wanted.count !== undefined) countInput.value = wanted.count;
@@ -138,30 +193,125 @@
         hint.textContent = hint.dataset.template.replace("__N__", Bambi.number(caps.max_prompt_length));
       }
     }
+    updateShutdown(model);
     updateEstimate();
+    studio.modelListeners.forEach(function (listener) { listener(model); });
+  }
+
+  // The shutdown a provider announced for the model (its sentence comes with the catalogue).
+  var shutdownNote = document.getElementById("model-shutdown");
+  function updateShutdown(model) {
+    if (!shutdownNote) return;
+    shutdownNote.textContent = (model && model.shutdown_notice) || "";
+    shutdownNote.hidden = !shutdownNote.textContent;
+  }
+
+  // gpt-image compresses JPEG and WebP output (0-100): shown for those formats only.
+  var compression = form.querySelector('[data-option="output_compression"]');
+  var compressionInput = form.querySelector("#id_output_compression");
+  function updateCompression() {
+    if (!compression || !compressionInput) return;
+    var model = currentModel();
+    var on = Boolean(model && model.capabilities.output_compression === true) &&
+      /^(jpeg|webp)$/.test(optionValue("output_format"));
+    compression.hidden = !on;
+    compressionInput.disabled = !on;
   }
 
   function filterModels(wantedModel) {
     var provider = catalogue.configurations[keySelect.value];
     var firstVisible = null;
     Array.prototype.forEach.call(modelSelect.options, function (option) {
-      var visible = option.dataset.provider === provider;
+      var model = catalogue.models[option.value];
+      var visible = option.dataset.provider === provider && Boolean(model) && takesInputs(model);
       option.hidden = !visible;
       option.disabled = !visible;
       if (visible && !firstVisible) firstVisible = option;
     });
-    if (wantedModel && catalogue.models[wantedModel] && catalogue.models[wantedModel].provider === provider) {
+    if (wantedModel && catalogue.models[wantedModel] && catalogue.models[wantedModel].provider === provider &&
+        takesInputs(catalogue.models[wantedModel])) {
       modelSelect.value = wantedModel;
     }
     var selected = modelSelect.options[modelSelect.selectedIndex];
     if ((!selected || selected.disabled) && firstVisible) modelSelect.value = firstVisible.value;
+    return Boolean(firstVisible);
   }
 
+  // A key whose provider has a model for the current inputs (the chosen one first).
+  function keyForInputs() {
+    var keys = [keySelect.value].concat(Object.keys(catalogue.configurations));
+    for (var i = 0; i < keys.length; i++) {
+      var provider = catalogue.configurations[keys[i]];
+      for (var id in catalogue.models) {
+        var model = catalogue.models[id];
+        if (model.provider === provider && takesInputs(model)) return keys[i];
+      }
+    }
+    return null;
+  }
+
+  // edit.js: the request now carries `count` input images (and a mask or not). Returns false
+  // when no model of any key takes them (the list is left as it was).
+  studio.setInputs = function (count, mask) {
+    var before = inputs.count > 0;
+    inputs = { count: count, mask: Boolean(mask) };
+    var key = keyForInputs();
+    if (key === null) {
+      button.disabled = count > 0 || usageFull;
+      return false;
+    }
+    if (key !== keySelect.value) keySelect.value = key;
+    filterModels(modelSelect.value);
+    if (before !== inputs.count > 0) {
+      Object.keys(SHAPE_OPTIONS).forEach(function (name) {
+        var select = form.querySelector("#id_" + name);
+        if (select) delete select.dataset.chosen;
+      });
+    }
+    fillOptions();
+    button.disabled = usageFull;
+    return true;
+  };
+  // "Import settings from an image" (edit.js): a provenance record read from a Bambi file
+  // (generations/provenance.py) goes into the form. Returns whether its model was found among
+  // the user's keys (else the current model stays and only prompt and settings change).
+  studio.applyRecord = function (record) {
+    var found = null;
+    [keySelect.value].concat(Object.keys(catalogue.configurations)).some(function (key) {
+      var provider = catalogue.configurations[key];
+      return Object.keys(catalogue.models).some(function (id) {
+        var model = catalogue.models[id];
+        if (model.provider !== provider || model.model_id !== record.model || !takesInputs(model)) return false;
+        found = { key: key, model: id };
+        return true;
+      });
+    });
+    if (found) {
+      keySelect.value = found.key;
+      filterModels(found.model);
+    }
+    var wanted = {};
+    var settings = record.settings || {};
+    Object.keys(settings).forEach(function (name) {
+      if (settings[name] !== null && settings[name] !== undefined) wanted[name] = String(settings[name]);
+    });
+    fillOptions(wanted);
+    if (typeof record.prompt === "string") prompt.value = record.prompt;
+    return Boolean(found);
+  };
+  studio.currentModel = currentModel;
+  studio.inputs = function () { return inputs; };
+
+  var usageFull = button.disabled;
   keySelect.addEventListener("change", function () { filterModels(); fillOptions(); });
   modelSelect.addEventListener("change", function () { fillOptions(); });
   countInput.addEventListener("input", updateEstimate);
   form.addEventListener("change", function (event) {
-    if (event.target.id === "id_quality") updateEstimate();
+    if (event.target.id === "id_size" || event.target.id === "id_aspect_ratio") {
+      event.target.dataset.chosen = "1";
+    }
+    if (/^id_(quality|resolution|input_fidelity)$/.test(event.target.id)) updateEstimate();
+    if (event.target.id === "id_output_format") updateCompression();
   });
   // Ctrl/⌘ + Enter in the prompt generates.
   prompt.addEventListener("keydown", function (event) {
@@ -179,6 +329,9 @@
       var select = form.querySelector("#id_" + name);
       if (select && !select.disabled && select.value) parameters[API_NAMES[name]] = select.value;
     });
+    if (compressionInput && !compressionInput.disabled && compressionInput.value !== "") {
+      parameters.outputCompression = parseInt(compressionInput.value, 10);
+    }
     var body = { configId: keySelect.value, prompt: prompt.value.trim(), parameters: parameters };
     studio.requestExtenders.forEach(function (extend) { extend(body, form); });
     return body;
@@ -262,6 +415,8 @@
     tile.querySelector('[data-action="download"]').href = image.download_url;
     tile.querySelector('[data-action="open"]').href = image.url;
     tile.querySelector('[data-action="reuse"]').href = rerunHref(reuse);
+    var edit = tile.querySelector('[data-action="edit"]');
+    if (edit) edit.href = form.getAttribute("action") + "?edit=" + encodeURIComponent(image.id);
     tile.querySelector('button[data-action="delete"]').value = row.id;
     return tile;
   }

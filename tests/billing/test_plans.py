@@ -157,10 +157,10 @@ def test_after_downgrade_the_extra_keys_stay_but_no_new_one_is_accepted(
 
 
 def generate(client, configuration, rsps):
-    model = image_model("openai", "dall-e-3")
+    model = image_model("openai", "gpt-image-1.5")
     rsps.post(
-        generate_url("openai", "dall-e-3"),
-        json=success_body("openai", "dall-e-3", [png_bytes(32, 32)]),
+        generate_url("openai", "gpt-image-1.5"),
+        json=success_body("openai", "gpt-image-1.5", [png_bytes(32, 32)]),
     )
     return client.post(
         "/api/generations/",

@@ -199,7 +199,7 @@ def test_a_refused_prompt_shows_the_providers_reason_and_costs_nothing(
 
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("The provider refused to make this image")
-    # The default model is the newest, GPT Image 1.5: OpenAI's gpt-image refusal, in its words.
+    # The default model is the newest GPT Image one: OpenAI's gpt-image refusal, in its words.
     expect(alert).to_contain_text("Your request was rejected by the safety system.")
     shot(page, "20-generate-refused")
     member.refresh_from_db()

@@ -62,6 +62,15 @@ def test_operator_edits_a_models_capabilities(admin_client, providers):
         ({"max_images": 0}, "max_images"),
         ({"sizes": "1024x1024"}, "sizes"),
         ({"price_per_image": {"standard": "free"}}, "price_per_image"),
+        ({"max_input_images": -1}, "max_input_images"),
+        ({"max_input_images": "3"}, "max_input_images"),
+        ({"mask": "yes"}, "mask"),
+        ({"output_compression": 1}, "output_compression"),
+        ({"moderations": "low"}, "moderations"),
+        ({"price_per_input_image": 0.002}, "price_per_input_image"),
+        ({"token_prices": "5"}, "token_prices"),
+        ({"token_prices": {"output": "free"}}, "token_prices"),
+        ({"shutdown_date": "1 Dec 2026"}, "shutdown_date"),
     ],
 )
 def test_broken_capabilities_are_refused_with_a_reason(

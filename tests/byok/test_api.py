@@ -29,17 +29,19 @@ def create_body(provider, key, name="My key"):
 # --- catalogue -------------------------------------------------------------------------------
 
 
-def test_providers_lists_active_providers_with_their_active_models(logged_in, providers):
-    ImageModel.objects.filter(model_id="dall-e-2").update(is_active=False)
-    providers["xai"].is_active = False
-    providers["xai"].save()
+def test_providers_lists_active_providers_with_their_active_models(logged_in, catalogue):
+    # `catalogue`, not `providers`: that one switches the retired models back on.
+    ImageModel.objects.filter(model_id="gpt-image-1-mini").update(is_active=False)
+    catalogue["xai"].is_active = False
+    catalogue["xai"].save()
     response = logged_in.get("/api/providers/")
     assert response.status_code == 200
     rows = {row["slug"]: row for row in response.json()["data"]}
     assert set(rows) == {"openai", "google"}
     openai_models = {m["model_id"] for m in rows["openai"]["models"]}
-    assert "gpt-image-1.5" in openai_models and "dall-e-3" in openai_models
-    assert "dall-e-2" not in openai_models
+    assert "gpt-image-1.5" in openai_models and "gpt-image-2" in openai_models
+    # Switched off: by the operator (mini, above), or retired by OpenAI (DALL·E).
+    assert not openai_models & {"gpt-image-1-mini", "dall-e-3", "dall-e-2"}
     model = rows["openai"]["models"][0]
     assert set(model) == {"id", "name", "model_id", "description", "capabilities"}
     assert "max_images" in model["capabilities"]

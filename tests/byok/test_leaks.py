@@ -250,7 +250,7 @@ def test_the_debug_error_page_never_shows_a_key(
 
     pid = str(provider.pk)
     dash = f"/dashboard/keys/{stored.pk}/"
-    model = image_model("openai", "dall-e-3")
+    model = image_model("openai", "gpt-image-1.5")
     send = {
         "dashboard add": lambda: debug_client.post(
             "/dashboard/keys/", {"name": "Second", "provider": pid, "api_key": new}

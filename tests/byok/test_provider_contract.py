@@ -1,10 +1,10 @@
 """What every provider adapter must do, run over the registry (byok/providers/__init__.py).
 
 Each provider brings a fixtures folder, tests/fixtures/providers/<slug>/: its recorded answers
-and a contract.json that says which answer plays which part (a valid key, a refusal, a 429…)
-and what Bambi must make of it. A new adapter with no folder, or a folder that leaves a part of
-the contract out, fails here. Provider-specific behaviour (request bodies, quota wording, cost)
-is tested in test_providers_<slug>.py.
+and a contract.json that says which answer plays which part (a valid key, a refusal, a 429…,
+an edit and how it is sent) and what Bambi must make of it. A new adapter with no folder, or
+a folder that leaves a part of the contract out, fails here. Provider-specific behaviour
+(request bodies, quota wording, cost) is tested in test_providers_<slug>.py.
 
 HTTP is mocked with `responses` at the URLs the adapter builds; every test also checks that the
 URL stays under the provider row's base URL and that the key travels in the provider's header.
@@ -22,9 +22,19 @@ from bambi.http import redact
 from byok.providers import PROVIDERS, get_provider
 from byok.providers import errors as provider_errors
 from byok.providers.base import ProviderAdapter
-from byok.providers.errors import ProviderError, ProviderTimeout, ProviderUnavailable, RateLimited
-from tests.images import b64, png_bytes
+from byok.providers.errors import (
+    BadRequest,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+from generations.inputs import InputImage
+from tests.images import b64, jpeg_bytes, mask_png, png_bytes
 from tests.recorded import PROVIDER_FIXTURES, contract, recorded
+from tests.wire import multipart_parts, request_images
+
+JSON = "application/json"
 
 SLUGS = sorted(PROVIDERS)
 # A key no redaction pattern recognises: only the adapter's own scrubbing can keep it out.
@@ -382,5 +392,104 @@ def test_generate_refuses_a_non_http_image_url(rsps, slug, case, url):
 
     with pytest.raises(ProviderUnavailable, match="http and https"):
         generate(slug, model)
+
+    assert len(rsps.calls) == 1
+
+
+# --- edit: input images (and a mask) in the provider's own dialect -------------------------------
+
+
+def edit_url(slug: str) -> str:
+    return base_url(slug) + contract(slug)["edit"]["path"]
+
+
+def edit_model(slug: str) -> str:
+    return contract(slug)["edit"]["model"]
+
+
+def two_inputs() -> list[InputImage]:
+    """A PNG then a JPEG: the edit must carry both, in order, each with its own type."""
+    return [
+        InputImage(png_bytes(16, 12), "image/png", 16, 12),
+        InputImage(jpeg_bytes(10, 10), "image/jpeg", 10, 10),
+    ]
+
+
+def edit(slug: str, images: list, mask=None, **options):
+    return adapter_for(slug).generate(
+        key=contract(slug)["key"],
+        model_id=edit_model(slug),
+        prompt="make it snow",
+        options=options,
+        images=images,
+        mask=mask,
+    )
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_provider_records_an_edit(slug):
+    terms = contract(slug)["edit"]
+    assert terms["path"].startswith("/") and terms["encoding"] in ("multipart", "json")
+    assert terms["success"] and isinstance(terms["mask"], bool)
+    for entry in terms["success"] + terms["errors"]:
+        assert (PROVIDER_FIXTURES / slug / f"{entry['body']}.json").is_file()
+
+
+@pytest.mark.parametrize(("slug", "case"), cases("edit", "success"))
+def test_edit_sends_every_input_image_in_order_and_returns_the_answer(rsps, slug, case):
+    answer = png_bytes(16, 12, color=(9, 99, 199))
+    rsps.post(edit_url(slug), json=recorded(slug, case["body"], image_b64=[b64(answer)]))
+    images = two_inputs()
+
+    output = edit(slug, images)
+
+    assert [(img.data, img.mime_type) for img in output.images] == [(answer, "image/png")]
+    request = rsps.calls[0].request
+    assert request.url == edit_url(slug)
+    assert_key_sent_properly(slug, request, contract(slug)["key"])
+    content_type = request.headers["Content-Type"]
+    expected = "multipart/form-data" if contract(slug)["edit"]["encoding"] == "multipart" else JSON
+    assert content_type.startswith(expected)
+    body = request.body if isinstance(request.body, bytes) else request.body.encode()
+    assert request_images(body, content_type) == [(i.data, i.mime_type) for i in images]
+    assert b"make it snow" in body
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_edit_sends_the_mask_where_the_provider_takes_one_and_refuses_it_elsewhere(rsps, slug):
+    success = contract(slug)["edit"]["success"][0]["body"]
+    rsps.post(edit_url(slug), json=recorded(slug, success, image_b64=[b64(png_bytes())]))
+    images, mask = two_inputs(), InputImage(mask_png(16, 12), "image/png", 16, 12)
+
+    if not contract(slug)["edit"]["mask"]:
+        with pytest.raises(BadRequest):
+            edit(slug, images, mask)
+        assert len(rsps.calls) == 0  # refused before anything was sent
+        return
+    edit(slug, images, mask)
+    request = rsps.calls[0].request
+    parts = multipart_parts(request.body, request.headers["Content-Type"])
+    sent = [part for part in parts if part.name == "mask"]
+    assert [(p.data, p.content_type) for p in sent] == [(mask.data, "image/png")]
+
+
+@pytest.mark.parametrize(("slug", "case"), cases("edit", "errors"))
+def test_edit_maps_each_recorded_failure_to_its_error(rsps, slug, case):
+    body = recorded(slug, case["body"])
+    rsps.post(edit_url(slug), status=case["status"], json=body)
+
+    with pytest.raises(ProviderError) as caught:
+        edit(slug, two_inputs())
+
+    assert type(caught.value) is getattr(provider_errors, case["error"])
+    assert caught.value.message.startswith(case["says"])
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_edit_is_never_retried_after_a_read_timeout(rsps, slug):
+    rsps.post(edit_url(slug), body=requests.exceptions.ReadTimeout("read timed out"))
+
+    with pytest.raises(ProviderTimeout):
+        edit(slug, two_inputs())
 
     assert len(rsps.calls) == 1

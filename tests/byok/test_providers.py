@@ -7,9 +7,11 @@ dialect), so sockets, headers, timeouts and JSON encoding are the real ones, not
 from __future__ import annotations
 
 import dataclasses
+import io
 from decimal import Decimal
 
 import pytest
+from PIL import Image as PILImage
 
 from byok.providers import PROVIDERS, get_provider
 from byok.providers.base import (
@@ -34,7 +36,9 @@ from byok.providers.errors import (
 from byok.providers.google import GoogleAdapter
 from byok.providers.openai import OpenAIAdapter
 from byok.providers.xai import XAIAdapter
-from tests.images import b64, image_size, jpeg_bytes, png_bytes, webp_bytes
+from generations.inputs import InputImage
+from tests.images import b64, image_size, jpeg_bytes, mask_png, png_bytes, webp_bytes
+from tests.standin import EDITED_COLOUR
 
 # The end-to-end tests below get the stand-in with small images.
 pytestmark = pytest.mark.standin(image_size=32)
@@ -238,6 +242,45 @@ def test_adapter_maps_standin_failures_to_the_error_classes(standin, slug, model
     # Google says "check your plan and billing details", OpenAI "insufficient_quota", xAI
     # "credits": out of credit, not a rate limit (waiting does not help).
     assert type(attempt("NOCREDIT this")) is OutOfCredit
+
+
+# (slug, model, good key, endpoint label, takes a mask)
+EDIT_CASES = [
+    ("openai", "gpt-image-1.5", "sk-standin-good-key-1", "openai.edit", True),
+    ("xai", "grok-imagine-image", "xai-standin-good-key", "xai.edit", False),
+    ("google", "gemini-2.5-flash-image", "AIza-standin-good-key", "google.generateContent", False),
+]
+
+
+@pytest.mark.parametrize(("slug", "model", "key", "endpoint", "takes_mask"), EDIT_CASES)
+def test_adapter_edits_an_image_at_the_standin_in_each_dialect(
+    standin, slug, model, key, endpoint, takes_mask
+):
+    """Over real HTTP, the stand-in reads the request as the provider does (multipart parts,
+    data: URLs, inline data) and answers with the first input edited where the mask says."""
+    adapter = get_provider(slug, standin.url)
+    source = InputImage(png_bytes(32, 24, color=(20, 20, 200)), "image/png", 32, 24)
+    mask = InputImage(mask_png(32, 24, hole=(0, 0, 16, 24)), "image/png", 32, 24)
+    standin.reset()
+
+    output = adapter.generate(
+        key=key,
+        model_id=model,
+        prompt="make the left half orange",
+        options={},
+        images=[source],
+        mask=mask if takes_mask else None,
+    )
+
+    assert standin.count(endpoint) == 1
+    with PILImage.open(io.BytesIO(output.images[0].data)) as picture:
+        picture = picture.convert("RGB")
+        assert picture.size == (32, 24)
+        left, right = picture.getpixel((4, 12)), picture.getpixel((28, 12))
+    if takes_mask:  # only the transparent half of the mask was "edited"
+        assert left == EDITED_COLOUR and right != EDITED_COLOUR
+    else:  # the whole picture, derived from the input
+        assert left[2] > left[1]
 
 
 def test_imagen_sample_count_reaches_the_standin(standin):

@@ -11,9 +11,10 @@ import json
 
 import pytest
 
-from byok.providers.errors import OutOfCredit, ProviderUnavailable, RateLimited
+from byok.providers.errors import BadRequest, OutOfCredit, ProviderUnavailable, RateLimited
 from byok.providers.google import GoogleAdapter
-from tests.images import b64, image_size, png_bytes, webp_bytes
+from generations.inputs import InputImage
+from tests.images import b64, image_size, jpeg_bytes, mask_png, png_bytes, webp_bytes
 from tests.recorded import recorded
 
 BASE = "https://generativelanguage.googleapis.test"
@@ -192,3 +193,89 @@ def test_generate_reports_a_gemini_answer_without_candidates_as_unavailable(rsps
 
     with pytest.raises(ProviderUnavailable):
         generate(adapter, GEMINI)
+
+
+# --- edits: Gemini takes the input images as inline data before the text; Imagen takes none -----
+
+
+def test_gemini_edit_puts_the_images_as_inline_data_before_the_text(rsps, adapter):
+    answer = png_bytes(20, 10)
+    rsps.post(GENERATE_CONTENT, json=recorded("google", "gemini_edit", image_b64=[b64(answer)]))
+    first = InputImage(png_bytes(16, 12), "image/png", 16, 12)
+    second = InputImage(jpeg_bytes(9, 9), "image/jpeg", 9, 9)
+
+    output = adapter.generate(
+        key=KEY,
+        model_id=GEMINI,
+        prompt="put the fawn from the first image in the second",
+        options={"aspect_ratio": "21:9"},
+        images=[first, second],
+    )
+
+    call = rsps.calls[0].request
+    assert call.headers["x-goog-api-key"] == KEY
+    assert json.loads(call.body) == {
+        "contents": [
+            {
+                "parts": [
+                    {"inline_data": {"mime_type": "image/png", "data": b64(first.data)}},
+                    {"inline_data": {"mime_type": "image/jpeg", "data": b64(second.data)}},
+                    {"text": "put the fawn from the first image in the second"},
+                ]
+            }
+        ],
+        "generationConfig": {
+            "responseModalities": ["TEXT", "IMAGE"],
+            "imageConfig": {"aspectRatio": "21:9"},
+        },
+    }
+    assert [img.data for img in output.images] == [answer]
+    assert output.usage["promptTokensDetails"][1] == {"modality": "IMAGE", "tokenCount": 1290}
+
+
+def test_gemini_sends_the_image_size_of_the_newer_models(adapter):
+    prepared = adapter.build_request(
+        key=KEY,
+        model_id="gemini-3-pro-image",
+        prompt="p",
+        options={"aspect_ratio": "16:9", "resolution": "4K"},
+    )
+
+    assert prepared.json["generationConfig"]["imageConfig"] == {
+        "aspectRatio": "16:9",
+        "imageSize": "4K",
+    }
+
+
+@pytest.mark.parametrize("model_id", [IMAGEN, GEMINI])
+def test_a_google_edit_the_api_cannot_take_is_refused_before_any_call(rsps, adapter, model_id):
+    image = InputImage(png_bytes(8, 8), "image/png", 8, 8)
+    mask = InputImage(mask_png(8, 8), "image/png", 8, 8)
+
+    with pytest.raises(BadRequest):
+        # Imagen takes no input images on the Gemini API; Gemini takes no mask.
+        adapter.generate(
+            key=KEY,
+            model_id=model_id,
+            prompt="p",
+            options={},
+            images=[image],
+            mask=mask if model_id == GEMINI else None,
+        )
+
+    assert len(rsps.calls) == 0
+
+
+def test_imagen_sends_person_generation_and_sample_image_size(adapter):
+    prepared = adapter.build_request(
+        key=KEY,
+        model_id=IMAGEN,
+        prompt="p",
+        options={"count": 2, "resolution": "2K", "person_generation": "dont_allow"},
+    )
+
+    assert prepared.json["parameters"] == {
+        "sampleCount": 2,
+        "sampleImageSize": "2K",
+        "personGeneration": "dont_allow",
+    }

@@ -11,8 +11,10 @@ import pytest
 
 from byok.providers.errors import ProviderUnavailable
 from byok.providers.openai import OpenAIAdapter
-from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
+from generations.inputs import InputImage
+from tests.images import b64, image_format, image_size, jpeg_bytes, mask_png, png_bytes, webp_bytes
 from tests.recorded import recorded
+from tests.wire import multipart_parts
 
 BASE = "https://api.openai.test"
 GENERATIONS = f"{BASE}/v1/images/generations"
@@ -138,3 +140,90 @@ def test_generate_reports_a_200_without_images_as_unavailable(rsps, adapter):
 
     with pytest.raises(ProviderUnavailable):
         generate(adapter)
+
+
+# --- edits: multipart, one image[] part per input, the mask as a PNG part -----------------------
+
+EDITS = f"{BASE}/v1/images/edits"
+
+
+def test_gpt_image_generation_sends_moderation_and_compression_as_json(adapter):
+    prepared = adapter.build_request(
+        key=KEY,
+        model_id="gpt-image-2",
+        prompt="a fawn",
+        options={"output_format": "webp", "output_compression": 80, "moderation": "low"},
+    )
+
+    assert prepared.json == {
+        "model": "gpt-image-2",
+        "prompt": "a fawn",
+        "n": 1,
+        "output_format": "webp",
+        "output_compression": 80,
+        "moderation": "low",
+    }
+
+
+def test_edit_is_a_multipart_form_with_image_parts_a_mask_and_the_options(rsps, adapter):
+    answer = png_bytes(16, 12)
+    rsps.post(EDITS, json=recorded("openai", "gpt_image_edit_b64", image_b64=[b64(answer)]))
+    first = InputImage(png_bytes(16, 12), "image/png", 16, 12)
+    second = InputImage(webp_bytes(9, 9), "image/webp", 9, 9)
+    mask = InputImage(mask_png(16, 12), "image/png", 16, 12)
+
+    output = adapter.generate(
+        key=KEY,
+        model_id="gpt-image-1.5",
+        prompt="make it snow",
+        options={
+            "count": 2,
+            "size": "1024x1536",
+            "quality": "high",
+            "background": "opaque",
+            "output_format": "jpeg",
+            "output_compression": 70,
+            "input_fidelity": "high",
+        },
+        images=[first, second],
+        mask=mask,
+    )
+
+    request = rsps.calls[0].request
+    assert request.url == EDITS and request.headers["Authorization"] == f"Bearer {KEY}"
+    parts = multipart_parts(request.body, request.headers["Content-Type"])
+    fields = {p.name: p.text for p in parts if p.filename is None}
+    assert fields == {
+        "model": "gpt-image-1.5",
+        "prompt": "make it snow",
+        "n": "2",
+        "size": "1024x1536",
+        "quality": "high",
+        "output_format": "jpeg",
+        "output_compression": "70",
+        "background": "opaque",
+        "input_fidelity": "high",
+    }
+    files = [(p.name, p.filename, p.content_type, p.data) for p in parts if p.filename]
+    assert files == [
+        ("image[]", "image-0.png", "image/png", first.data),
+        ("image[]", "image-1.webp", "image/webp", second.data),
+        ("mask", "mask.png", "image/png", mask.data),
+    ]
+    assert "response_format" not in fields and "moderation" not in fields
+    assert [img.data for img in output.images] == [answer]
+    assert output.usage["input_tokens_details"]["image_tokens"] == 194
+
+
+def test_edit_sends_image_parts_even_for_one_image_and_no_mask_part_without_a_mask(rsps, adapter):
+    rsps.post(EDITS, json=recorded("openai", "gpt_image_edit_b64", image_b64=[b64(png_bytes())]))
+    only = InputImage(jpeg_bytes(8, 8), "image/jpeg", 8, 8)
+
+    adapter.generate(
+        key=KEY, model_id="gpt-image-2", prompt="p", options={}, images=[only], mask=None
+    )
+
+    request = rsps.calls[0].request
+    parts = multipart_parts(request.body, request.headers["Content-Type"])
+    assert [(p.name, p.filename) for p in parts if p.filename] == [("image[]", "image-0.jpg")]
+    assert {p.name for p in parts if p.filename is None} == {"model", "prompt", "n"}

@@ -5,13 +5,15 @@ tests/fixtures/providers/xai/."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 
 from byok.providers.errors import ContentRefused
 from byok.providers.xai import XAIAdapter
-from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes
+from generations.inputs import InputImage
+from tests.images import b64, image_format, image_size, jpeg_bytes, png_bytes, webp_bytes
 from tests.recorded import recorded
 
 BASE = "https://api.x.test"
@@ -152,3 +154,60 @@ def test_generate_keeps_the_images_that_passed_moderation(rsps, adapter):
     rsps.post(GENERATIONS, json=body)
 
     assert [img.data for img in generate(adapter, count=2).images] == [image]
+
+
+# --- edits: JSON, one image as `image`, several as `images`, each a data: URL ---------------------
+
+EDITS = f"{BASE}/v1/images/edits"
+
+
+def test_edit_of_one_image_sends_it_as_a_data_url_in_image(rsps, adapter):
+    answer = jpeg_bytes(12, 12)
+    rsps.post(EDITS, json=recorded("xai", "image_edit_b64", image_b64=[b64(answer)]))
+    source = InputImage(png_bytes(16, 12), "image/png", 16, 12)
+
+    output = adapter.generate(
+        key=KEY,
+        model_id="grok-imagine-image",
+        prompt="make it snow",
+        options={"count": 1, "resolution": "2k"},
+        images=[source],
+    )
+
+    body = json.loads(rsps.calls[0].request.body)
+    assert rsps.calls[0].request.headers["Content-Type"] == "application/json"
+    assert body == {
+        "model": "grok-imagine-image",
+        "prompt": "make it snow",
+        "n": 1,
+        "response_format": "b64_json",
+        "resolution": "2k",
+        "image": {"url": "data:image/png;base64," + b64(source.data)},
+    }
+    assert [img.data for img in output.images] == [answer]
+    # xAI bills the input image too, and says so: $0.022 for one edit.
+    assert output.cost_usd == Decimal("0.022")
+
+
+def test_edit_of_several_images_sends_images_and_the_chosen_ratio(rsps, adapter):
+    rsps.post(EDITS, json=recorded("xai", "image_edit_b64", image_b64=[b64(jpeg_bytes())]))
+    sources = [
+        InputImage(png_bytes(8, 8), "image/png", 8, 8),
+        InputImage(webp_bytes(9, 9), "image/webp", 9, 9),
+    ]
+
+    adapter.generate(
+        key=KEY,
+        model_id="grok-imagine-image-2.0",
+        prompt="<IMAGE_0> wearing the hat of <IMAGE_1>",
+        options={"aspect_ratio": "16:9", "quality": "medium"},
+        images=sources,
+    )
+
+    body = json.loads(rsps.calls[0].request.body)
+    assert "image" not in body and "size" not in body
+    assert body["images"] == [
+        {"url": "data:image/png;base64," + b64(sources[0].data)},
+        {"url": "data:image/webp;base64," + b64(sources[1].data)},
+    ]
+    assert (body["aspect_ratio"], body["quality"]) == ("16:9", "medium")

@@ -248,11 +248,12 @@ def test_the_add_form_says_where_to_get_a_key_what_it_looks_like_and_what_it_cos
         assert f'href="{link}"' in page
     assert "starts with “sk-”" in page and "starts with “AIza”" in page
     assert "starts with “xai-”" in page
-    # Prices come from the catalogue: GPT Image 1 mini low to GPT Image 1.5 high.
-    assert "Images cost from $0.005 to $0.133 each, billed by OpenAI on your key." in page
+    # Prices come from the active models of the catalogue: GPT Image 1 mini low to GPT Image 2
+    # high (DALL·E, retired, is left out).
+    assert "Images cost from $0.005 to $0.211 each, billed by OpenAI on your key." in page
     assert "Checking the key with Google…" in page  # the busy label of "Check and save"
     french = logged_in.get(KEYS, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "de 0,005\u00a0$ à 0,133\u00a0$" in french
+    assert "de 0,005\u00a0$ à 0,211\u00a0$" in french
 
 
 def test_a_key_left_unnamed_is_named_after_its_provider(logged_in, user, providers, provider_http):

@@ -302,7 +302,7 @@ def test_a_model_priced_by_tokens_settles_to_the_usage_the_answer_reports(
     model = image_model("openai", "gpt-image-1.5")
     model.capabilities = {
         **model.capabilities,
-        "token_prices": {"text_input": "5.00", "image_input": "8.00", "image_output": "32.00"},
+        "token_prices": {"text_input": "5.00", "image_input": "8.00", "output": "32.00"},
     }
     model.save()
     configuration = _key(user, providers["openai"], budget="1.00")
@@ -338,6 +338,6 @@ def test_a_model_priced_by_tokens_settles_to_the_usage_the_answer_reports(
 def test_a_usage_that_cannot_be_priced_falls_back_to_the_catalogue(usage):
     from byok.catalogue import cost_from_usage
 
-    prices = {"text_input": "5", "image_input": "8", "image_output": "32"}
+    prices = {"text_input": "5", "image_input": "8", "output": "32"}
     assert cost_from_usage({"token_prices": prices}, usage) is None
     assert cost_from_usage({}, {"output_tokens": 10}) is None

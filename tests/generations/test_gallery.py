@@ -289,7 +289,7 @@ def test_the_newest_model_is_the_default_never_dall_e_2(logged_in, user, provide
     make_configuration(user, providers["openai"])
     page = logged_in.get("/dashboard/generate/").content.decode()
     selected = re.search(r'<option value="[^"]+" data-provider="[^"]+" selected\s*>([^<]+)<', page)
-    assert selected.group(1) == "GPT Image 1.5"
+    assert selected.group(1) == "GPT Image 2"
 
 
 def test_the_last_model_used_is_the_default(logged_in, user, providers):
@@ -305,13 +305,13 @@ def test_a_model_an_operator_adds_counts_as_the_newest(logged_in, user, provider
     make_configuration(user, providers["openai"])
     ImageModel.objects.create(
         provider=providers["openai"],
-        name="GPT Image 2",
-        model_id="gpt-image-2",
+        name="GPT Image 2.6 Sunburst",
+        model_id="gpt-image-2.6-sunburst",
         capabilities={"max_images": 1, "price_per_image": "0.05"},
     )
     page = logged_in.get("/dashboard/generate/").content.decode()
     selected = re.search(r'<option value="[^"]+" data-provider="[^"]+" selected\s*>([^<]+)<', page)
-    assert selected.group(1) == "GPT Image 2"
+    assert selected.group(1) == "GPT Image 2.6 Sunburst"
 
 
 def test_settings_are_shown_in_words(logged_in, user, providers):

@@ -21,11 +21,11 @@ from PIL import Image as PILImage
 
 from accounts.models import User
 from byok.models import ApiConfiguration
-from generations import storage
+from generations import provenance, storage
 from generations.models import Image, ImageGeneration
 from generations.storage import THUMBNAIL_MAX_SIDE
 from tests.factories import PASSWORD, image_model
-from tests.images import media_files, png_bytes
+from tests.images import media_files, pixels, png_bytes
 from tests.recorded import MODELS, generate_url, success_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -163,7 +163,7 @@ def test_use_these_settings_again_prefills_the_form(logged_in, user, configs, rs
     )
     generation = ImageGeneration.objects.get()
     detail = logged_in.get(f"/dashboard/generations/{generation.pk}/").content.decode()
-    start = detail.index("/dashboard/generate/?")
+    start = detail.index("/dashboard/generate/?prompt=")  # not "Edit" (?edit=<image>)
     rerun = detail[start : detail.index('"', start)].replace("&amp;", "&")
     page = logged_in.get(rerun).content.decode()
     assert "Fox &amp; owl</textarea>" in page
@@ -183,7 +183,10 @@ def test_image_is_served_to_its_owner_only(logged_in, user, other_user, configs,
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Cache-Control"].startswith("private, max-age=")
-    assert b"".join(response.streaming_content) == png_bytes(40, 30)
+    served = b"".join(response.streaming_content)
+    # The provider's picture, with its provenance written into the file's metadata.
+    assert pixels(served) == pixels(png_bytes(40, 30))
+    assert provenance.read(served)["generation_id"] == str(generation.pk)
 
     download = logged_in.get(url + "?download=1")
     assert download["Content-Disposition"].startswith("attachment; filename=")
@@ -369,8 +372,12 @@ def test_export_zip_holds_every_image_and_the_prompts(logged_in, user, configs, 
     assert done["parameters"]["size"] == "1024x1024"
     files = [i["file"] for i in done["images"]]
     assert len(files) == 2 and all(f in names for f in files)
-    assert archive.read(files[1]) == png_bytes(9, 9)
+    assert pixels(archive.read(files[1])) == pixels(png_bytes(9, 9))
     assert configs["openai"].clear_key not in archive.read("generations.json").decode()
+    # One JSON sidecar per image: the provenance the file carries.
+    sidecar = json.loads(archive.read(files[1] + ".json"))
+    assert sidecar == provenance.read(archive.read(files[1]))
+    assert sidecar["prompt"] == "A fox in the snow" and sidecar["image_index"] == 1
 
 
 def test_account_deletion_removes_every_file(logged_in, user, configs, rsps):

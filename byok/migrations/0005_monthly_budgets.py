@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('byok', '0003_stored_key_names'),
+        ('byok', '0004_catalogue_refresh'),
     ]
 
     operations = [
