@@ -433,12 +433,13 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A load balancer probes each server over plain HTTP, without X-Forwarded-Proto: /healthz
+# answers it instead of redirecting to https (a 301 would read as "unhealthy"). Set whatever
+# DEBUG is, so that turning SECURE_SSL_REDIRECT on never catches the probe.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not TESTING)
-    # A load balancer probes each server over plain HTTP, without X-Forwarded-Proto: /healthz
-    # answers it instead of redirecting to https (a 301 would read as "unhealthy").
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not TESTING)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not TESTING)
     SECURE_HSTS_SECONDS = _number("SECURE_HSTS_SECONDS", 31536000, int)

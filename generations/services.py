@@ -43,7 +43,7 @@ from accounts.models import User
 from bambi.dates import add_months
 from bambi.ratelimit import generation_allowed
 from bambi.redaction import redact
-from byok.catalogue import cost_from_usage, estimate_cost
+from byok.catalogue import call_cost, estimate_cost
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, ImageModel
 from byok.providers import errors as provider_errors
@@ -191,7 +191,9 @@ def generation_run(
     # A safety filter may withhold some of the images asked for: the provider says so (Imagen's
     # raiFilteredReason, xAI's moderated slots) or just sends fewer. They are not charged.
     filtered = max(output.filtered, asked - len(stored), 0)
-    cost, cost_basis = _cost(model, options, output, len(stored), len(input_images))
+    cost, cost_basis = call_cost(
+        model.capabilities or {}, options, output, returned=len(stored), inputs=len(input_images)
+    )
     try:
         with transaction.atomic():
             images = Image.objects.bulk_create(
@@ -320,20 +322,6 @@ def _generation_start(
         raise
     _cache_related(generation, "inputs", inputs)
     return generation
-
-
-def _cost(model, options, output, returned: int, inputs: int) -> tuple[Decimal | None, str]:
-    """The cost of a call and where it comes from: the provider's own figure (xAI), else the
-    tokens its answer reports at the model's token prices (gpt-image, Gemini), else the
-    catalogue's prices for the images that came back and the inputs sent (both estimates)."""
-    if output.cost_usd is not None:
-        return output.cost_usd, "reported"
-    capabilities = model.capabilities or {}
-    from_tokens = cost_from_usage(capabilities, output.usage)
-    if from_tokens is not None:
-        return from_tokens, "tokens"
-    estimate = estimate_cost(capabilities, {**options, "count": returned}, inputs=inputs)
-    return estimate, "catalogue" if estimate is not None else ""
 
 
 def _cache_related(generation: ImageGeneration, name: str, rows: list) -> None:
