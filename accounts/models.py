@@ -100,6 +100,9 @@ class SecurityEvent(models.Model):
         KEY_DELETED = "key_deleted", _("API key deleted")
         KEY_INVALIDATED = "key_invalidated", _("API key refused by provider")
         PLAN_CHANGED = "plan_changed", _("Plan changed")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_FIRST_USED = "token_first_used", _("API token used for the first time")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
         COMPLIMENTARY_PREMIUM = "complimentary_premium", _("Complimentary Premium given")
         COMPLIMENTARY_PREMIUM_ENDED = (
             "complimentary_premium_ended",

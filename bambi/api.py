@@ -17,10 +17,11 @@ What `BambiAPI` adds to ninja, so that the answers stay what the API always answ
 - bodies are `Content-Type: application/json`, written by Django's JSON encoder exactly as
   JsonResponse wrote them before.
 
-To extend it: another way to authenticate (e.g. personal tokens) is another auth class listed
-before `SessionAuth` in `auth=[...]` (ninja tries them in order; only the session needs the
-CSRF check, which stays inside `SessionAuth`); another surface (e.g. /v1/) is another router,
-or another BambiAPI when its errors have another shape.
+To extend it: another way to authenticate is another auth class listed before `SessionAuth`
+in `auth=[...]` (ninja tries them in order; only the session needs the CSRF check, which stays
+inside `SessionAuth`), as personal API tokens are (tokens/auth.py, listed in bambi/urls.py);
+another surface is another router, or another NinjaAPI when its errors have another shape (the
+OpenAI-compatible /v1/, openai_compat/api.py).
 """
 
 from __future__ import annotations
@@ -88,6 +89,18 @@ class _JsonRenderer(BaseRenderer):
 
 
 # --- authentication ----------------------------------------------------------------------------
+
+
+def bearer_credentials(request: HttpRequest) -> str | None:
+    """What follows "Bearer " in the Authorization header ("" when nothing does); None when
+    the request has no bearer header. Other schemes are not Bambi's (a proxy's Basic auth)."""
+    value = request.headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _sep, credentials = value.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip()
 
 
 class SessionAuth(APIKeyCookie):
@@ -184,12 +197,13 @@ class _Document(OpenAPISchema):
             common.append(413)
         for status in common:
             responses.setdefault(status, {})
-        error_schema = {"$ref": "#/components/schemas/ErrorOut"}
+        error_schema = {"$ref": f"#/components/schemas/{self.api.error_schema.__name__}"}
+        descriptions = self.api.error_descriptions
         for status, answer in responses.items():
             if status < 400:
                 continue
             if answer.get("description") in (None, _http_phrase(status)):  # not the op's own
-                answer["description"] = ERROR_DESCRIPTIONS.get(status, _http_phrase(status))
+                answer["description"] = descriptions.get(status, _http_phrase(status))
             answer["content"] = {JSON: {"schema": error_schema}}
             if status == 429:
                 answer["headers"] = RETRY_AFTER
@@ -199,13 +213,16 @@ class _Document(OpenAPISchema):
     def operation_security(self, operation: Any) -> list[dict] | None:
         requirements = []
         for auth in operation.auth_callbacks:
-            requirements.append(auth.openapi_requirement(operation.methods))
+            requirement = auth.openapi_requirement(operation.methods)
+            if requirement:  # an empty one would read "no authentication needed"
+                requirements.append(requirement)
             self.securitySchemes.update(auth.openapi_schemes)
         return requirements or None
 
     def get_components(self) -> dict:
         components = super().get_components()
-        components["schemas"].setdefault("ErrorOut", ErrorOut.model_json_schema())
+        error_schema = self.api.error_schema
+        components["schemas"].setdefault(error_schema.__name__, error_schema.model_json_schema())
         return components
 
 
@@ -220,6 +237,10 @@ def _http_phrase(status: int) -> str:
 
 class BambiAPI(NinjaAPI):
     """A NinjaAPI that answers in Bambi's JSON contract (see the module docstring)."""
+
+    # The shape of every error answer, and what each status means, in the document.
+    error_schema: type = ErrorOut
+    error_descriptions: dict[int, str] = ERROR_DESCRIPTIONS
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("renderer", _JsonRenderer())
@@ -294,7 +315,8 @@ def _with_json_405(pattern: Any) -> Any:
 
     Before that 405, an unsafe method without a valid CSRF token is refused with 403, as it
     was when Django's CSRF middleware ran before every API view (it still does for the rest of
-    the site). Personal tokens, when they come, must skip this check as SessionAuth lets them.
+    the site). A request that carries a personal token (`Authorization: Bearer …`) skips that
+    check, as the auth classes let it: a browser never adds that header to a forged request.
     """
     if not isinstance(pattern, URLPattern):
         return pattern
@@ -305,7 +327,9 @@ def _with_json_405(pattern: Any) -> Any:
         response = view(request, *args, **kwargs)
         if not isinstance(response, HttpResponseNotAllowed):
             return response
-        refused = check_csrf(request) if request.method in UNSAFE_METHODS else None
+        refused = None
+        if request.method in UNSAFE_METHODS and bearer_credentials(request) is None:
+            refused = check_csrf(request)
         if refused is not None:
             return refused
         return method_not_allowed(m.strip() for m in response["Allow"].split(","))

@@ -26,6 +26,7 @@ DASHBOARD_NAV: list[NavItem] = [
     NavItem("generate", "generate", _("Generate")),
     NavItem("gallery", "gallery", _("Gallery")),
     NavItem("keys", "keys", _("Keys")),
+    NavItem("tokens", "tokens", _("API tokens")),
     NavItem("billing", "billing", _("Billing")),
     NavItem("account", "account", _("Account")),
 ]

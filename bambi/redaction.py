@@ -1,4 +1,4 @@
-"""Keys out of logs and error texts: `redact` and the logging filter every handler carries.
+"""Keys and tokens out of logs and error texts: `redact` and the logging filter on handlers.
 
 A key-looking string (a vendor prefix, a header or parameter that carries a key, a long
 base64-ish token) becomes "[REDACTED]"; canonical UUIDs (Bambi's own ids) stay readable.
@@ -27,6 +27,9 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), REDACTED),
     (re.compile(r"\bxai-[A-Za-z0-9_\-]{8,}"), REDACTED),
     (re.compile(r"\bAIza[A-Za-z0-9_\-]{20,}"), REDACTED),
+    # Bambi's own personal API tokens, bmb_... (43 characters after the prefix; the 8 that
+    # the token pages show as its prefix stay readable).
+    (re.compile(r"(?<![A-Za-z0-9])bmb_[A-Za-z0-9_\-]{16,}"), REDACTED),
 ]
 
 # Anything else long and base64-ish. Needs a letter and a digit so long words, paths and slugs

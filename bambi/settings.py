@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "byok",
     "generations",
     "billing",
+    "tokens",
     "bambi.apps.BambiConfig",  # configuration checks (bambi/checks.py)
 ]
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from bambi.api import CSRF_SENTENCE
 from bambi.schemas import not_found_sentence, too_big_sentence
+from openai_compat.errors import error_answer, not_found_answer, server_error_answer
 
 
 def landing(request):
@@ -45,7 +46,12 @@ def _database_answers() -> None:
 
 
 def _wants_json(request) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/v1/"))
+
+
+def _openai(request) -> bool:
+    """/v1/ answers in OpenAI's error shape (openai_compat/errors.py)."""
+    return request.path.startswith("/v1/")
 
 
 def bad_request(request, exception=None):
@@ -57,6 +63,8 @@ def bad_request(request, exception=None):
         message, status = too_big_sentence(), 413
     else:
         message, status = _("The request could not be understood."), 400
+    if _openai(request):
+        return error_answer(message, status, type="invalid_request_error")
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
     try:
@@ -72,12 +80,16 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    if _openai(request):
+        return not_found_answer(request.method, request.path)
     if _wants_json(request):
         return JsonResponse({"error": not_found_sentence()}, status=404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
+    if _openai(request):
+        return server_error_answer()
     if _wants_json(request):
         return JsonResponse({"error": _("Something went wrong on our side.")}, status=500)
     return render(request, "500.html", status=500)

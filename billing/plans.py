@@ -23,8 +23,9 @@ Rules:
   `customer.subscription.updated` event. The billing page tells the user the payment failed
   and links to the portal to fix the card.
 
-Callers: byok (key limit), generations (quota, /api/usage/), the admin's user list (through
-`with_plan_annotations`, one query for the whole page) and the billing page.
+Callers: byok (key limit), tokens (API token limit), generations (quota, /api/usage/), the
+admin's user list (through `with_plan_annotations`, one query for the whole page) and the
+billing page.
 """
 
 from __future__ import annotations
@@ -58,10 +59,18 @@ class Plan:
     generations_per_period: int | None  # None = unlimited
     configurations: int | None  # None = unlimited
     monthly_price_eur: int
+    api_tokens: int  # personal API tokens that work at once (tokens app)
 
 
-FREE = Plan("free", _("Free"), generations_per_period=50, configurations=1, monthly_price_eur=0)
-PREMIUM = Plan("premium", _("Premium"), None, None, monthly_price_eur=5)
+FREE = Plan(
+    "free",
+    _("Free"),
+    generations_per_period=50,
+    configurations=1,
+    monthly_price_eur=0,
+    api_tokens=1,
+)
+PREMIUM = Plan("premium", _("Premium"), None, None, monthly_price_eur=5, api_tokens=20)
 PLANS = {FREE.slug: FREE, PREMIUM.slug: PREMIUM}
 
 # Set on users by `with_plan_annotations` (the admin's list): read instead of querying again.

@@ -34,6 +34,25 @@ def active_providers() -> QuerySet[Provider]:
     )
 
 
+def active_image_models() -> QuerySet[ImageModel]:
+    """Models that can be used now: active, of an active provider."""
+    return ImageModel.objects.filter(is_active=True, provider__is_active=True).select_related(
+        "provider"
+    )
+
+
+def image_models_named(ref: str) -> list[ImageModel]:
+    """The active models `ref` names: "provider/model_id" (one at most), or a bare model id,
+    which more than one provider may use."""
+    provider_slug, slash, model_id = ref.partition("/")
+    models = active_image_models()
+    if slash:
+        found = list(models.filter(provider__slug=provider_slug, model_id=model_id))
+        if found:
+            return found
+    return list(models.filter(model_id=ref).order_by("provider__slug"))
+
+
 def key_invalid_reasons(*, user, configurations: list[ApiConfiguration]) -> dict:
     """For each invalid key among `configurations`: the provider's last stated reason (from
     the audit log, where the check or the failed generation recorded it), or None."""

@@ -54,7 +54,8 @@ class ImageInline(admin.TabularInline):
 @admin.register(ImageGeneration)
 class ImageGenerationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "model", "status", "cost_estimate", "duration_ms")
-    list_filter = ("status", "provider", "created_at")
+    # "API token: not empty" = made through the API with a personal token (/api/ or /v1/).
+    list_filter = ("status", "provider", ("api_token", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("user__email", "prompt", "id")
     date_hierarchy = "created_at"
     list_select_related = ("user", "model")

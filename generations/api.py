@@ -27,6 +27,7 @@ from generations.schemas import (
 )
 from generations.selectors import generation_get, generations_for
 from generations.services import generation_run
+from tokens.services import active_tokens
 
 router = Router(tags=["generations"])
 
@@ -66,9 +67,9 @@ def generations(
 )
 def generation_create(request: HttpRequest, payload: GenerationCreate = JsonBody(...)):
     """Synchronous: answers when the provider has answered and the images are stored. Counts
-    once against the monthly quota, only when it succeeds. Over the quota: 403. The provider's
-    refusal: 422 with its reason; its failures: 429/502/504. A failed call is kept as a failed
-    generation and not charged."""
+    once against the monthly quota, only when it succeeds. Over the quota, or with an API
+    token limited to other models: 403. The provider's refusal: 422 with its reason; its
+    failures: 429/502/504. A failed call is kept as a failed generation and not charged."""
     form = GenerationForm(data=payload.form_data(), user=request.auth)
     if not form.is_valid():
         # The form looks the key up through its owner: a key that is not the user's is a 404,
@@ -76,7 +77,11 @@ def generation_create(request: HttpRequest, payload: GenerationCreate = JsonBody
         if any(e.code == "unknown" for e in form.errors.as_data().get("configuration", ())):
             raise Http404
         raise ApiError(form_errors_sentence(form))
-    generation = generation_run(user=request.auth, **form.run_arguments())
+    generation = generation_run(
+        user=request.auth,
+        api_token=getattr(request, "api_token", None),
+        **form.run_arguments(),
+    )
     # generation_run returns the generation with its model, provider and images loaded.
     return Status(201, {"data": generation})
 
@@ -119,5 +124,7 @@ def usage(request: HttpRequest):
             "config_count": ApiConfiguration.objects.filter(user=user).count(),
             "config_limit": plan.configurations,
             "reset_date": current.reset_date,
+            "token_count": active_tokens(user=user).count(),
+            "token_limit": plan.api_tokens,
         }
     }

@@ -32,6 +32,8 @@ OPTION_LABELS = {
     "background": _("Background"),
 }
 DEFAULT_MAX_PROMPT_LENGTH = 4000
+# Output formats that take a compression level (gpt-image's `output_compression`).
+COMPRESSED_FORMATS = ("jpeg", "webp")
 
 
 class GenerationForm(forms.Form):
@@ -63,6 +65,17 @@ class GenerationForm(forms.Form):
     resolution = forms.CharField(label=OPTION_LABELS["resolution"], required=False)
     output_format = forms.CharField(label=OPTION_LABELS["output_format"], required=False)
     background = forms.CharField(label=OPTION_LABELS["background"], required=False)
+    output_compression = forms.IntegerField(
+        label=_("Compression"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "invalid": _("The compression is a whole number from 0 to 100."),
+            "min_value": _("The compression is a whole number from 0 to 100."),
+            "max_value": _("The compression is a whole number from 0 to 100."),
+        },
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,4 +203,18 @@ class GenerationForm(forms.Form):
                 )
                 continue
             options[field] = value
+        compression = cleaned.get("output_compression")
+        if compression is not None:
+            if not capabilities.get("output_formats"):
+                self.add_error(
+                    "output_compression",
+                    _("%(model)s has no compression setting.") % {"model": model.name},
+                )
+            elif options.get("output_format") not in COMPRESSED_FORMATS:
+                self.add_error(
+                    "output_compression",
+                    _("Compression applies to JPEG and WebP output only; choose one of them."),
+                )
+            else:
+                options["output_compression"] = compression
         cleaned["options"] = options

@@ -32,6 +32,15 @@ class ImageGeneration(models.Model):
     provider = models.ForeignKey(
         "byok.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    api_token = models.ForeignKey(
+        "tokens.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generations",
+        verbose_name=_("API token"),
+        help_text=_("The personal API token the request came with; empty: the dashboard."),
+    )
     prompt = models.TextField(_("prompt"))
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(

@@ -35,6 +35,8 @@ PARAMETER_NAMES = {
     "quality": "quality",
     "style": "style",
     "outputFormat": "output_format",
+    "outputCompression": "output_compression",
+    "output_compression": "output_compression",
     "background": "background",
     **{name: name for name in OPTION_CAPABILITIES},
 }
@@ -104,6 +106,20 @@ class GenerationParameters(RequestSchema):
         None, alias="outputFormat", json_schema_extra=documented_as(OPTION, required=False)
     )
     background: Option = Field(None, json_schema_extra=documented_as(OPTION, required=False))
+    output_compression: Option = Field(
+        None,
+        alias="outputCompression",
+        json_schema_extra=documented_as(
+            {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100,
+                "description": "0-100, for `jpeg` and `webp` output of the models that have "
+                "`output_formats`.",
+            },
+            required=False,
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -269,3 +285,5 @@ class UsageOut(Schema):
     config_count: int = Field(ge=0)
     config_limit: int | None = Field(description="null = unlimited")
     reset_date: datetime = Field(description="When the monthly count starts again.")
+    token_count: int = Field(ge=0, description="Personal API tokens that work now.")
+    token_limit: int = Field(ge=0, description="Working API tokens the plan allows.")

@@ -45,6 +45,8 @@ from byok.services import api_configuration_mark_invalid
 from generations import storage
 from generations.models import ApiUsage, Image, ImageGeneration
 from generations.quota import Reservation, quota_refund, quota_reserve
+from tokens.models import ApiToken
+from tokens.services import api_token_check_model
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +57,24 @@ class GenerationFailed(BambiError):
     """The provider call (or storing its answer) failed; the generation row says why.
 
     `message` is a sentence for the user (it includes the provider's own words when useful);
-    `http_status` is what the API answers (400/422/429/502/504).
+    `http_status` is what the API answers (400/422/429/502/504). `cause` is the provider's
+    error when the provider answered with one (None when the call went through and what came
+    back could not be used: the provider may have billed the key for it).
     """
 
-    def __init__(self, generation: ImageGeneration, message: str, http_status: int):
+    def __init__(
+        self,
+        generation: ImageGeneration,
+        message: str,
+        http_status: int,
+        cause: provider_errors.ProviderError | None = None,
+    ):
         super().__init__(message, http_status=http_status)
         self.generation = generation
+        self.cause = cause
+
+    def headers(self) -> dict[str, str]:
+        return self.cause.headers() if self.cause is not None else {}
 
 
 # What the user is told first about a failed provider call, by kind (the first that matches);
@@ -115,19 +129,24 @@ def generation_run(
     model: ImageModel,
     prompt: str,
     options: dict,
+    api_token: ApiToken | None = None,
 ) -> ImageGeneration:
     """Generate images with one of the user's keys and keep them in their gallery.
 
     The arguments are what GenerationForm cleaned for `user`: the key is theirs and usable,
     the model active and of the key's provider, `options` allowed by the model with its
-    defaults filled in. Returns the completed generation. Raises RateLimitExceeded (too many
+    defaults filled in. `api_token`: the personal token the request came with (None from the
+    dashboard), recorded on the generation. Returns the completed generation. Raises
+    TokenNotAllowed (the token may not use this model), RateLimitExceeded (too many
     generations this minute; nothing stored), PlanLimitReached (quota used up) or
     GenerationFailed (the provider failed: the generation is stored as failed, quota
-    refunded); all of them are BambiErrors with the sentence and status to answer.
+    refunded); all of them are BambiErrors with the sentence and status to answer, and none
+    but the last writes anything.
     """
     provider = configuration.provider
     cost_estimate = estimate_cost(model.capabilities or {}, options)
 
+    api_token_check_model(token=api_token, model=model)  # TokenNotAllowed: 403, nothing done
     generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
     reservation = quota_reserve(user=user)
     try:
@@ -136,6 +155,7 @@ def generation_run(
             configuration=configuration,
             model=model,
             provider=provider,
+            api_token=api_token,
             prompt=prompt,
             # Only validated option values and the model's id: never anything from the key.
             parameters={"model_id": model.model_id, **options},
@@ -172,7 +192,9 @@ def generation_run(
         if isinstance(exc, provider_errors.InvalidKey):
             _mark_invalid(configuration, exc.message)
         _fail(generation, reservation, user, started, error=exc.message)
-        raise GenerationFailed(generation, failure_sentence(exc), exc.http_status) from None
+        raise GenerationFailed(
+            generation, failure_sentence(exc), exc.http_status, cause=exc
+        ) from None
     except storage.ImageTooLarge as exc:
         logger.warning("Provider %s sent an oversized image: %s", provider.slug, exc)
         said = _(

@@ -28,6 +28,7 @@ from generations.selectors import (
 )
 from generations.services import generation_run
 from generations.studio import generate_context
+from tokens.auth import token_or_login_required
 
 # Image URLs never change content (a new generation gets new ids), so browsers may keep them;
 # "private" keeps shared caches and proxies from storing someone's pictures.
@@ -156,7 +157,7 @@ def _stream(path: str, content_type: str, *, download_name: str | None = None) -
     return response
 
 
-@login_required
+@token_or_login_required  # the URLs /v1/ answers with are fetched with the API token
 @require_GET
 def image_file(request: HttpRequest, pk) -> FileResponse:
     image = image_get(user=request.user, pk=pk)
@@ -167,7 +168,7 @@ def image_file(request: HttpRequest, pk) -> FileResponse:
     return _stream(image.storage_path, storage.content_type_for(image.format), download_name=name)
 
 
-@login_required
+@token_or_login_required
 @require_GET
 def image_thumbnail(request: HttpRequest, pk) -> FileResponse:
     image = image_get(user=request.user, pk=pk)

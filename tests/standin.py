@@ -30,6 +30,8 @@ Hostile behaviour, for the hardening tests (all off by default):
     format was asked for (a provider pointing Bambi at an address of its choice);
   * ``answer_count = N``: OpenAI, xAI and Imagen answer N images whatever count was asked;
   * ``answer_image = bytes``: the image sent (base64) instead of the generated picture;
+  * ``throttle(seconds)``: every generation gets the provider's 429 with ``Retry-After`` until
+    that time has passed (a rate limit that lifts, for clients' retries);
   * ``GET /redirect?to=U`` answers 302 to U.
 
 Images are real PNGs (JPEG/WebP when an OpenAI ``output_format`` asks for it) made once with
@@ -56,6 +58,7 @@ import argparse
 import base64
 import io
 import json
+import math
 import re
 import threading
 import time
@@ -131,6 +134,7 @@ class StandIn:
         self.answer_url: str | None = None
         self.answer_count: int | None = None
         self.answer_image: bytes | None = None
+        self.throttle_until: float | None = None  # see throttle()
         self.in_flight = 0  # generation requests being answered right now
         self.max_in_flight = 0  # the most seen at once since start (or reset)
         self._server: ThreadingHTTPServer | None = None
@@ -198,6 +202,19 @@ class StandIn:
             self.requests.clear()
             self.max_in_flight = self.in_flight
         self.answer_url = self.answer_count = self.answer_image = None
+        self.throttle_until = None
+
+    def throttle(self, seconds: float) -> None:
+        """Answer every generation with the provider's 429 and a Retry-After for `seconds`
+        from now (a provider's own rate limit, lifted when the time has passed)."""
+        self.throttle_until = time.monotonic() + seconds
+
+    def throttled(self) -> dict[str, str] | None:
+        """The Retry-After header of a generation refused now, or None when not throttled."""
+        until = self.throttle_until
+        if until is None or time.monotonic() >= until:
+            return None
+        return {"Retry-After": str(math.ceil(until - time.monotonic()))}
 
     def _record(self, rec: Recorded) -> None:
         with self._lock:
@@ -251,11 +268,19 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # --- plumbing ------------------------------------------------------------------------------
-    def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
@@ -340,14 +365,20 @@ class _Handler(BaseHTTPRequestHandler):
             model = str((body or {}).get("model") or "")
             if (key or "").startswith("xai-") or model.startswith("grok"):
                 self.standin._record(Recorded("POST", path, "xai.generate", key, body))
+                if (wait := self.standin.throttled()) is not None:
+                    return self._send(*_xai_error(429, "error_rate_limit"), headers=wait)
                 return self._send(*_xai_generate(self.standin, key, body, self._wait))
             self.standin._record(Recorded("POST", path, "openai.generate", key, body))
+            if (wait := self.standin.throttled()) is not None:
+                return self._send(*_openai_error(429, "error_rate_limit"), headers=wait)
             return self._send(*_openai_generate(self.standin, key, body, self._wait))
         match = _GOOGLE_MODEL.match(path)
         if match:
             model, method = match.groups()
             key = self._google_key()
             self.standin._record(Recorded("POST", path, f"google.{method}", key, body))
+            if (wait := self.standin.throttled()) is not None:
+                return self._send(*_google_error(429, "error_rate_limited"), headers=wait)
             if method == "predict":
                 return self._send(*_imagen_predict(self.standin, key, model, body, self._wait))
             return self._send(*_gemini_generate(self.standin, key, model, body, self._wait))

@@ -349,6 +349,8 @@ def test_rows_keep_their_fields_and_their_order(logged_in, configs):
         "config_count",
         "config_limit",
         "reset_date",
+        "token_count",
+        "token_limit",
     ]
     provider = logged_in.get("/api/providers/").json()["data"][0]
     assert list(provider) == ["id", "name", "slug", "description", "website_url", "models"]

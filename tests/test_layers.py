@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("accounts", "byok", "generations", "billing", "bambi")
+APPS = ("accounts", "byok", "tokens", "generations", "billing", "bambi", "openai_compat")
 MAX_LINES = 400
 
 # Lowest first; a module may import its own layer and the layers listed before it. `bambi`
@@ -31,7 +31,9 @@ LAYERS = [
     "billing.plans",  # the plan: what byok and generations ask about
     "billing",
     "byok",
+    "tokens",  # personal API tokens: limited by the plan, to models of byok
     "generations",
+    "openai_compat",  # the OpenAI-compatible /v1/ surface over generations
     "top",
 ]
 

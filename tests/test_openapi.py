@@ -1,4 +1,4 @@
-"""The OpenAPI document at /api/openapi.json describes every /api/ route, and only those.
+"""The OpenAPI document at /api/openapi.json describes every /api/ and /v1/ route, and only those.
 
 It is generated from the routers and schemas that serve the API (bambi/api.py); these tests
 hold it to the URLs Django really serves and to what every operation must say."""
@@ -11,15 +11,15 @@ import re
 import schemathesis
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from bambi.urls import api
+from bambi.urls import merged_document
 
 # The document as served (JSON: status codes are strings).
-OPENAPI = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/")))
+OPENAPI = json.loads(json.dumps(merged_document()))
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def _api_routes() -> set[str]:
-    """Every URL pattern under /api/, written the OpenAPI way (`<uuidstr:id>` -> `{id}`)."""
+    """Every URL pattern under /api/ and /v1/, written the OpenAPI way (`<uuid:id>` -> `{id}`)."""
     found: set[str] = set()
 
     def walk(patterns, prefix: str) -> None:
@@ -27,8 +27,12 @@ def _api_routes() -> set[str]:
             route = prefix + str(pattern.pattern)
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, route)
-            # "api/" itself is ninja's root, which only ever answers 404.
-            elif isinstance(pattern, URLPattern) and route.startswith("api/") and route != "api/":
+            # "api/" itself is ninja's root, which only ever answers 404 (and "v1/" too).
+            elif (
+                isinstance(pattern, URLPattern)
+                and route.startswith(("api/", "v1/"))
+                and route not in ("api/", "v1/")
+            ):
                 found.add("/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route))
 
     walk(get_resolver().url_patterns, "")
@@ -52,15 +56,21 @@ def test_every_api_route_is_described_and_nothing_else():
 def test_every_operation_says_its_error_answers_and_how_it_is_authenticated():
     for path, item in OPENAPI["paths"].items():
         for method, operation in item.items():
-            if method not in HTTP_METHODS:
+            if method not in HTTP_METHODS or path.startswith("/v1/"):
                 continue
             responses = operation["responses"]
             assert "401" in responses, (method, path)
             assert "405" in responses, (method, path)
+            requirements = operation["security"]
+            session = [r for r in requirements if "sessionCookie" in r]
+            assert len(session) == 1, (method, path)
             if method != "get":
-                # Unsafe methods need the CSRF header, and a wrong one is a 403.
+                # Unsafe methods need the CSRF header with the session, and a wrong one is a 403.
                 assert "403" in responses, (method, path)
-                assert "csrfHeader" in operation["security"][0], (method, path)
+                assert "csrfHeader" in session[0], (method, path)
+            # A personal token works wherever the session does, except on the tokens themselves.
+            takes_token = {"bearerToken": []} in requirements
+            assert takes_token == (not path.startswith("/api/tokens/")), (method, path)
 
 
 def test_the_document_is_a_valid_openapi_3_description():
@@ -95,3 +105,21 @@ def test_every_unsafe_operation_with_a_body_documents_its_413():
             if "requestBody" in operation:
                 assert "413" in operation["responses"], (method, path)
                 assert "400" in operation["responses"], (method, path)
+
+
+def test_the_openai_compatible_operations_take_a_token_and_answer_openais_errors():
+    v1 = {path: item for path, item in OPENAPI["paths"].items() if path.startswith("/v1/")}
+    assert set(v1) == {"/v1/models", "/v1/models/{model}", "/v1/images/generations"}
+    for path, item in v1.items():
+        for method, operation in item.items():
+            assert operation["tags"] == ["openai"], (method, path)
+            assert operation["security"] == [{"bearerToken": []}], (method, path)
+            for status, answer in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/OpenAIErrorOut"}, status
+    schemes = OPENAPI["components"]["securitySchemes"]
+    assert schemes["bearerToken"] == {**schemes["bearerToken"], "type": "http", "scheme": "bearer"}
+    generate = v1["/v1/images/generations"]["post"]
+    assert {"400", "401", "403", "404", "429", "502", "504"} <= set(generate["responses"])
+    assert [p["name"] for p in generate["parameters"]] == ["X-Bambi-Key"]

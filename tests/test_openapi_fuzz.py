@@ -1,10 +1,11 @@
 """schemathesis against a live Bambi, logged in: no server errors, every answer as documented.
 
 The schemathesis CLI runs in a subprocess against pytest-django's live server (a real HTTP
-server in this process, on a real PostgreSQL), authenticated the way a browser is: the
-session cookie, the CSRF cookie and the X-CSRFToken header, declared in the document's
-security schemes. Providers point at the local stand-in, so generating with the user's key
-really goes out and back. Examples are bounded so the run takes a minute or two.
+server in this process, on a real PostgreSQL), authenticated the way a browser is (the
+session cookie, the CSRF cookie and the X-CSRFToken header) and with a personal API token
+(/api/ takes either; /v1/ the token only), as declared in the document's security schemes.
+Providers point at the local stand-in, so generating with the user's key really goes out and
+back. Examples are bounded so the run takes a minute or two.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
 from byok.models import Provider
-from tests.factories import make_configuration, make_user, run_generation
+from tests.factories import make_configuration, make_token, make_user, run_generation
 
 # schemathesis in a subprocess against a live server: slow.
 pytestmark = pytest.mark.slow
@@ -87,6 +88,11 @@ def fuzzed(live_server, catalogue, standin, tmp_path) -> dict:
             "providerId": str(catalogue["openai"].pk),
             "apiKey": "sk-fuzz-other-key-0987654321",
         },
+        ("/v1/images/generations", "post"): {
+            "model": "gpt-image-1-mini",
+            "prompt": "a fawn by a lake",
+            "size": "1024x1024",
+        },
     }
     for (path, method), body in bodies.items():
         if (path, method) != ("/api/api-configurations/", "post"):
@@ -111,6 +117,9 @@ api_key = "{csrf}"
 [auth.openapi.csrfHeader]
 api_key = "{csrf}"
 
+[auth.openapi.bearerToken]
+bearer = "{_token_user_with_a_key(catalogue)}"
+
 """
     )
     return {
@@ -121,6 +130,15 @@ api_key = "{csrf}"
         "tmp_path": tmp_path,
         "user": user,
     }
+
+
+def _token_user_with_a_key(catalogue) -> str:
+    """The secret of a token of another user with a key on the stand-in: the session's user
+    can list and revoke its own tokens (and schemathesis, following the links, does), so the
+    token the run authenticates with is someone else's, out of its reach."""
+    owner = make_user()
+    make_configuration(owner, catalogue["openai"], name="Token owner's")
+    return make_token(owner, name="schemathesis").secret
 
 
 def _write(fuzzed: dict, name: str, document: dict) -> Path:
@@ -158,6 +176,7 @@ FREE_TEXT = {
     ("/api/api-configurations/", "post"): "name",
     ("/api/api-configurations/{id}/", "patch"): "name",
     ("/api/validate-api-key/", "post"): "apiKey",
+    ("/v1/images/generations", "post"): "prompt",
 }
 
 

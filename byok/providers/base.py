@@ -234,6 +234,8 @@ class ProviderAdapter:
             )
         except ProviderError as exc:
             exc.scrub(key)
+            if isinstance(exc, RateLimited):
+                exc.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             raise
         if len(output.images) > max_images:  # an adapter that did not stop early
             output = GenerationOutput(output.images[:max_images], output.cost_usd, output.usage)
@@ -353,6 +355,19 @@ def error_for_status(status: int, message: str | None, **details: Any) -> Provid
     if 400 <= status < 500:
         return BadRequest(message, **details)
     return ProviderUnavailable(message, **details)
+
+
+# A provider asking for more than an hour is not asking for a retry; the answer says nothing.
+MAX_RETRY_AFTER = 3600
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """A provider's Retry-After in whole seconds (the delay form; the date form and nonsense
+    give None), passed on to Bambi's own client with the 429."""
+    if value is None or not value.strip().isdigit():
+        return None
+    seconds = int(value.strip())
+    return seconds if 0 < seconds <= MAX_RETRY_AFTER else None
 
 
 def unreadable_validation(status: int) -> KeyCheck:

@@ -78,12 +78,17 @@ class ContentRefused(ProviderError):
 
 
 class RateLimited(ProviderError):
-    """Too many requests for this key right now; trying again later may work."""
+    """Too many requests for this key right now; trying again later may work. `retry_after`:
+    the seconds the provider said to wait (its Retry-After), when it said."""
 
     http_status = 429
     default_message = gettext_noop(
         "The provider is rate-limiting this key. Wait a moment and try again."
     )
+    retry_after: int | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class OutOfCredit(ProviderError):

@@ -196,4 +196,7 @@ class OpenAIAdapter(OpenAICompatibleAdapter):
             if model_id == "dall-e-3" and options.get("style"):
                 fields["style"] = options["style"]
             return fields
-        return given_options(options, "size", "quality", "output_format", "background")
+        fields = given_options(options, "size", "quality", "output_format", "background")
+        if options.get("output_compression") is not None:  # 0 is a level too
+            fields["output_compression"] = int(options["output_compression"])
+        return fields

@@ -47,6 +47,7 @@ PAGES = [
     ("/dashboard/gallery/", ["Générer une image", "en privé"], "Generate an image"),
     ("/dashboard/billing/", ["Votre formule", "Gratuite"], "Your plan"),
     ("/dashboard/account/", ["Exporter mes données", "Supprimer mon compte"], "Export my data"),
+    ("/dashboard/tokens/", ["Jetons d’API", "Créer un jeton"], "Make a token"),
 ]
 
 

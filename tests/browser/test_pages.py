@@ -19,7 +19,7 @@ from tests.browser.pages import (
     small_tap_targets,
     watched_page,
 )
-from tests.factories import make_configuration, make_user, run_generation
+from tests.factories import make_configuration, make_token, make_user, run_generation
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +35,8 @@ DASHBOARD_PAGES = [
     ("keys", "/dashboard/keys/"),
     ("key-edit", "/dashboard/keys/{key}/"),
     ("key-delete", "/dashboard/keys/{key}/delete/"),
+    ("tokens", "/dashboard/tokens/"),
+    ("token-revoke", "/dashboard/tokens/{token}/revoke/"),
     ("billing", "/dashboard/billing/"),
     ("account", "/dashboard/account/"),
     ("password-change", "/accounts/password/change/"),
@@ -97,7 +99,11 @@ def test_every_page_is_accessible_and_fits(
     set_language(ctx, live_server.url, language)
     page = watched_page(ctx)
     label = f"{device}-{language}"
-    fill = {"generation": generations[1].pk, "key": config.pk}
+    fill = {
+        "generation": generations[1].pk,
+        "key": config.pk,
+        "token": make_token(user, name="CI script").token.pk,
+    }
     try:
         _visit_all(page, PUBLIC_PAGES, label=label, phone=device == "phone", fill=fill)
         log_in(page, user.email)
