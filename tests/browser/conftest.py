@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.browser.pages import TIMEOUT_MS, watched_page
@@ -48,6 +49,11 @@ def browser(tmp_path_factory) -> Iterator[Browser]:
     # server answers from its own thread and is unaffected.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Django keeps its connections in context variables, and the code after Playwright starts
+    # (or stops) runs in another context: a connection opened before was left open, unseen,
+    # and the test database could not be dropped at the end ("is being accessed by other
+    # users"). Closed on both sides of the switch.
+    connections.close_all()
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(
@@ -55,6 +61,7 @@ def browser(tmp_path_factory) -> Iterator[Browser]:
             )
             yield browser
             browser.close()
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
