@@ -125,6 +125,6 @@ def _parse_chunked(request: HttpRequest, limit: int):
     stream = request.META.get("wsgi.input")
     raw = stream.read(limit + 1) if stream is not None else b""
     if len(raw) > limit:
-        raise RequestDataTooBig
+        raise OpenAIError(too_big_sentence(limit), http_status=413, code="request_too_large")
     meta = {**request.META, "CONTENT_LENGTH": str(len(raw))}
     return MultiPartParser(meta, io.BytesIO(raw), request.upload_handlers, request.encoding).parse()

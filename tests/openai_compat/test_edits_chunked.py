@@ -85,3 +85,4 @@ def test_a_chunked_edit_is_read_behind_gunicorn(tmp_path, catalogue, standin, se
     assert ImageGeneration.objects.get().status == "completed"
     assert too_big.status_code == 413
     assert too_big.json()["error"]["code"] == "request_too_large"
+    assert "at most 195.3\N{NO-BREAK SPACE}KB" in too_big.json()["error"]["message"]  # the cap
