@@ -41,7 +41,6 @@ from byok.catalogue_data import PROVIDERS
 __all__ = [
     "PROVIDERS",
     "catalogue_refresh",
-    "call_cost",
     "cost_from_usage",
     "estimate_cost",
     "price_per_image",
@@ -89,27 +88,6 @@ def estimate_cost(capabilities: dict, options: dict, *, inputs: int = 0) -> Deci
     return unit * int(options.get("count") or 1) + inputs * price_per_input_image(
         capabilities, options
     )
-
-
-def call_cost(
-    capabilities: dict,
-    options: dict,
-    output,
-    *,
-    returned: int,
-    inputs: int,
-) -> tuple[Decimal | None, str]:
-    """The cost of a provider call (`output`: the adapter's answer, byok/providers/base.py)
-    and where it comes from: the provider's own figure (xAI's `cost_usd`), else the tokens its
-    answer reports at the model's token prices (gpt-image, Gemini), else the catalogue's
-    prices for the `returned` images and the `inputs` sent (both estimates)."""
-    if output.cost_usd is not None:
-        return output.cost_usd, "reported"
-    from_tokens = cost_from_usage(capabilities, output.usage)
-    if from_tokens is not None:
-        return from_tokens, "tokens"
-    estimate = estimate_cost(capabilities, {**options, "count": returned}, inputs=inputs)
-    return estimate, "catalogue" if estimate is not None else ""
 
 
 def cost_from_usage(capabilities: dict, usage: dict) -> Decimal | None:

@@ -5,7 +5,8 @@ included; both clean their input with GenerationForm first (generations/forms.py
 nothing again. Another entry (an OpenAI-compatible endpoint) checks its inputs with the same
 functions (generations/inputs.py) and calls it the same way. The other jobs of the app have
 their own modules: quota.py (taking and giving back slots, the sweep of abandoned
-generations), storage.py (files, thumbnails), provenance.py, deletion.py, export.py.
+generations), storage.py (files, thumbnails), costs.py (what a call cost), provenance.py,
+deletion.py, export.py.
 
 Its steps, and why they are not one big transaction:
 
@@ -32,7 +33,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -43,7 +43,7 @@ from accounts.models import User
 from bambi.dates import add_months
 from bambi.ratelimit import generation_allowed
 from bambi.redaction import redact
-from byok.catalogue import call_cost, estimate_cost
+from byok.catalogue import estimate_cost
 from byok.crypto import DecryptionError
 from byok.models import ApiConfiguration, ImageModel
 from byok.providers import errors as provider_errors
@@ -52,6 +52,7 @@ from byok.services import api_configuration_mark_invalid
 from generations import storage
 from generations.budget_alerts import budget_alerts_send
 from generations.budgets import BudgetHold, budgets_refund, budgets_reserve, budgets_settle
+from generations.costs import call_cost, money, tokens_used
 from generations.failures import GenerationFailed, failure_sentence
 from generations.inputs import InputImage
 from generations.models import ApiUsage, GenerationInput, Image, ImageGeneration
@@ -191,9 +192,7 @@ def generation_run(
     # A safety filter may withhold some of the images asked for: the provider says so (Imagen's
     # raiFilteredReason, xAI's moderated slots) or just sends fewer. They are not charged.
     filtered = max(output.filtered, asked - len(stored), 0)
-    cost, cost_basis = call_cost(
-        model.capabilities or {}, options, output, returned=len(stored), inputs=len(input_images)
-    )
+    cost, cost_basis = call_cost(model, options, output, len(stored), len(input_images))
     try:
         with transaction.atomic():
             images = Image.objects.bulk_create(
@@ -214,7 +213,7 @@ def generation_run(
             )
             generation.status = ImageGeneration.Status.COMPLETED
             generation.duration_ms = duration_ms
-            generation.cost_estimate = _money(cost)
+            generation.cost_estimate = money(cost)
             generation.cost_basis = cost_basis
             generation.error_message = ""
             generation.images_filtered = filtered
@@ -235,12 +234,12 @@ def generation_run(
                 provider=provider,
                 generation=generation,
                 request_count=1,
-                tokens_used=_tokens(output.usage),
-                cost_estimate=_money(cost),
+                tokens_used=tokens_used(output.usage),
+                cost_estimate=money(cost),
                 period_start=_period_start(reservation),
                 period_end=reservation.reset_date,
             )
-            budgets_settle(holds=holds, cost=_money(cost))
+            budgets_settle(holds=holds, cost=money(cost))
             now = timezone.now()
             last_used = configuration.last_used_at
             # "Last used" is shown to the minute: a key used again within the minute keeps
@@ -380,19 +379,6 @@ def _fail(
 
 def _mark_invalid(configuration: ApiConfiguration, reason: str) -> None:
     api_configuration_mark_invalid(configuration=configuration, reason=reason)
-
-
-def _money(value) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(value).quantize(Decimal("0.0001"))
-
-
-def _tokens(usage: dict) -> int | None:
-    if not isinstance(usage, dict):
-        return None
-    total = usage.get("total_tokens") or usage.get("totalTokenCount")
-    return int(total) if isinstance(total, int) and total >= 0 else None
 
 
 def _period_start(reservation: Reservation):

@@ -23,16 +23,21 @@ from django.urls import URLPattern, reverse
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.errors import AuthenticationError, HttpError
+from pydantic import ValidationError as PydanticValidationError
 
 from bambi.api import BambiAPI, InvalidInput
 from bambi.errors import BambiError
 from bambi.schemas import JsonBody, form_errors_sentence, too_big_sentence
 from generations.forms import GenerationForm
+from generations.inputs import InputSource
 from generations.models import ImageGeneration
 from generations.services import generation_run
 from openai_compat.errors import OpenAIError, answer_for, error_answer
+from openai_compat.multipart import read_edit_form
 from openai_compat.options import form_data, request_param
 from openai_compat.schemas import (
+    IMAGE_EDIT_FORM_SCHEMA,
+    ImageEditRequest,
     ImageGenerationRequest,
     ImagesResponse,
     ModelList,
@@ -62,6 +67,14 @@ ERROR_DESCRIPTIONS = {
     "`x-should-retry: false`.",
 }
 KEY_HEADER = "X-Bambi-Key"
+KEY_PARAMETER = {
+    "name": KEY_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "format": "uuid"},
+    "description": "The id of the stored key that pays. Default: the user's valid key of the "
+    "model's provider, the most recently validated.",
+}
 
 
 class OpenAICompatibleAPI(BambiAPI):
@@ -244,18 +257,7 @@ def model(request: HttpRequest, model: str):
     },
     exclude_none=True,
     summary="Generate images (OpenAI's Images API)",
-    openapi_extra={
-        "parameters": [
-            {
-                "name": KEY_HEADER,
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string", "format": "uuid"},
-                "description": "The id of the stored key that pays. Default: the user's valid "
-                "key of the model's provider, the most recently validated.",
-            }
-        ]
-    },
+    openapi_extra={"parameters": [KEY_PARAMETER]},
 )
 def images_generate(request: HttpRequest, payload: ImageGenerationRequest = JsonBody(...)):
     """A generation like any other (quota, rate limits, gallery, /api/usage/), answered as
@@ -265,6 +267,49 @@ def images_generate(request: HttpRequest, payload: ImageGenerationRequest = Json
             _("Bambi does not stream images: leave “stream” out, or false."), param="stream"
         )
     fields = payload.model_dump(exclude_none=True)
+    generation = run(request, model_ref=payload.model, prompt=payload.prompt, fields=fields)
+    return images_answer(request, generation, payload.response_format or "b64_json")
+
+
+@router.post(
+    "/images/edits",
+    response={
+        200: ImagesResponse,
+        **{status: OpenAIErrorOut for status in (404, 413, 429, 502, 504)},
+    },
+    exclude_none=True,
+    summary="Edit images (OpenAI's Images API, multipart)",
+    openapi_extra={
+        "parameters": [KEY_PARAMETER],
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": IMAGE_EDIT_FORM_SCHEMA}},
+        },
+    },
+)
+def images_edit(request: HttpRequest):
+    """OpenAI's multipart edit form, as the SDKs' `images.edit()` sends it, made into an edit
+    through the generation path: each provider is sent the images in its own dialect
+    (OpenAI multipart, Gemini inline data, xAI JSON data URLs). Answered as for generations."""
+    form = read_edit_form(request)
+    try:
+        payload = ImageEditRequest.model_validate(form.fields)
+    except PydanticValidationError as exc:
+        return _invalid(exc.errors())
+    if not form.images:
+        raise OpenAIError(
+            _("Missing required parameter: '%(param)s'.") % {"param": "image"},
+            param="image",
+            code="missing_required_parameter",
+        )
+    if payload.stream:
+        raise OpenAIError(
+            _("Bambi does not stream images: leave “stream” out, or false."), param="stream"
+        )
+    fields = payload.model_dump(exclude_none=True)
+    fields["input_images"] = [InputSource(upload=upload) for upload in form.images]
+    if form.mask is not None:
+        fields["mask"] = InputSource(upload=form.mask)
     generation = run(request, model_ref=payload.model, prompt=payload.prompt, fields=fields)
     return images_answer(request, generation, payload.response_format or "b64_json")
 

@@ -30,7 +30,7 @@ from bambi.ratelimit import RateLimitExceeded
 from billing.plans import PlanLimitReached
 from byok.providers import errors as provider_errors
 from generations.budgets import BudgetReached
-from generations.services import GenerationFailed
+from generations.failures import GenerationFailed
 from tokens.services import TokenNotAllowed, TokenRefused
 
 JSON = "application/json"

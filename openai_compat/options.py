@@ -26,6 +26,9 @@ AUTO = "auto"
 SAME_NAME = ("quality", "background", "output_format", "output_compression", "style")
 # Bambi's own fields for what OpenAI has no name for (sent with the SDK's extra_body).
 EXTENSIONS = ("aspect_ratio", "resolution")
+# An edit's own: how closely to keep the input (OpenAI), the images and the mask (read by
+# generations.inputs from the uploaded files).
+EDIT_FIELDS = ("input_fidelity", "input_images", "mask")
 
 
 def sizes_for(model: ImageModel) -> list[str]:
@@ -69,7 +72,7 @@ def form_data(*, model: ImageModel, configuration, prompt: str, fields: dict) ->
     if fields.get("size") is not None and fields.get("aspect_ratio") is not None:
         raise OpenAIError(_("Send either size or aspect_ratio, not both."), param="aspect_ratio")
     data.update(size_option(model, fields.get("size")))
-    for name in (*SAME_NAME, *EXTENSIONS):
+    for name in (*SAME_NAME, *EXTENSIONS, *EDIT_FIELDS):
         if fields.get(name) is not None:
             data[name] = fields[name]
     if data.get("quality") == AUTO and AUTO not in (model.capabilities or {}).get("qualities", ()):
@@ -78,7 +81,12 @@ def form_data(*, model: ImageModel, configuration, prompt: str, fields: dict) ->
 
 
 # Form field -> the request field a client sent it as (for `param` in a 400).
-FORM_TO_REQUEST = {"count": "n", "aspect_ratio": "size", "configuration": None}
+FORM_TO_REQUEST = {
+    "count": "n",
+    "aspect_ratio": "size",
+    "configuration": None,
+    "input_images": "image",
+}
 
 
 def request_param(form_field: str, fields: dict) -> str | None:

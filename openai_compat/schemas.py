@@ -61,6 +61,87 @@ class ImageGenerationRequest(BaseModel):
     )
 
 
+class ImageEditRequest(BaseModel):
+    """POST /v1/images/edits: OpenAI's multipart form, text fields only (the files are read
+    apart: openai_compat/multipart.py). Every value arrives as text, so numbers and booleans
+    are read from it ("2", "false"), as OpenAI does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: StrictStr = Field(
+        description="A model id from GET /v1/models that takes input images "
+        "(`gpt-image-1.5`, `gemini-2.5-flash-image`, `grok-imagine-image`…), or `provider/model`.",
+        examples=["gpt-image-1.5"],
+    )
+    prompt: StrictStr = Field(description="The change to make; the model's own length limit.")
+    n: int | None = Field(None, ge=1, description="Images to make (up to the model's max).")
+    size: StrictStr | None = Field(
+        None,
+        description="As for generations; left out (or `auto`), the result keeps the shape the "
+        "model gives it (for most, the first image's).",
+    )
+    quality: StrictStr | None = Field(None, description="The model's own qualities; `auto`.")
+    background: StrictStr | None = Field(None, description="`transparent`, `opaque`, `auto`.")
+    output_format: StrictStr | None = Field(None, description="`png`, `jpeg`, `webp`.")
+    output_compression: int | None = Field(
+        None, ge=0, le=100, description="0-100, with `jpeg` or `webp` output."
+    )
+    input_fidelity: StrictStr | None = Field(
+        None, description="`high` or `low`, on the models that list it (gpt-image-1.5)."
+    )
+    response_format: Literal["b64_json", "url"] | None = Field(
+        None, description="`b64_json` (the default) or `url` (a Bambi URL for this token)."
+    )
+    user: StrictStr | None = Field(
+        None, max_length=256, description="Your end user's id. Accepted; not sent on."
+    )
+    safety_identifier: StrictStr | None = Field(
+        None, max_length=256, description="The newer name of `user`. Accepted; not sent on."
+    )
+    stream: bool | None = Field(None, description="Only false: Bambi does not stream.")
+    aspect_ratio: StrictStr | None = Field(
+        None, description="Bambi's extension: an aspect ratio the model lists, instead of `size`."
+    )
+    resolution: StrictStr | None = Field(
+        None, description="Bambi's extension: a resolution the model lists."
+    )
+
+
+# The multipart body as the OpenAPI document shows it (the view reads the form itself).
+IMAGE_EDIT_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["image", "prompt", "model"],
+    "properties": {
+        "image": {
+            "type": "string",
+            "format": "binary",
+            "description": "One PNG, JPEG or WebP image (what the SDKs send for one file). "
+            "Several: repeat the part as `image[]`. The model's `max_input_images` applies, "
+            "and INPUT_IMAGE_MAX_BYTES (20 MB by default) to each file.",
+        },
+        "image[]": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "Several images (what the SDKs send for a list of files).",
+        },
+        "mask": {
+            "type": "string",
+            "format": "binary",
+            "description": "A PNG the size of the first image whose transparent pixels mark "
+            "what to change (4 MB at most); only for models that take a mask (gpt-image).",
+        },
+        **{
+            name: {"type": "string", "description": info.description or ""}
+            for name, info in ImageEditRequest.model_fields.items()
+            if name not in ("n", "output_compression", "stream")
+        },
+        "n": {"type": "integer", "minimum": 1},
+        "output_compression": {"type": "integer", "minimum": 0, "maximum": 100},
+        "stream": {"type": "boolean", "description": "Only false."},
+    },
+}
+
+
 # --- answers -------------------------------------------------------------------------------------
 
 

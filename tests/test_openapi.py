@@ -109,7 +109,12 @@ def test_every_unsafe_operation_with_a_body_documents_its_413():
 
 def test_the_openai_compatible_operations_take_a_token_and_answer_openais_errors():
     v1 = {path: item for path, item in OPENAPI["paths"].items() if path.startswith("/v1/")}
-    assert set(v1) == {"/v1/models", "/v1/models/{model}", "/v1/images/generations"}
+    assert set(v1) == {
+        "/v1/models",
+        "/v1/models/{model}",
+        "/v1/images/generations",
+        "/v1/images/edits",
+    }
     for path, item in v1.items():
         for method, operation in item.items():
             assert operation["tags"] == ["openai"], (method, path)
@@ -123,3 +128,11 @@ def test_the_openai_compatible_operations_take_a_token_and_answer_openais_errors
     generate = v1["/v1/images/generations"]["post"]
     assert {"400", "401", "403", "404", "429", "502", "504"} <= set(generate["responses"])
     assert [p["name"] for p in generate["parameters"]] == ["X-Bambi-Key"]
+    edit = v1["/v1/images/edits"]["post"]
+    assert {"400", "401", "403", "404", "413", "429", "502", "504"} <= set(edit["responses"])
+    assert [p["name"] for p in edit["parameters"]] == ["X-Bambi-Key"]
+    form = edit["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert set(form["required"]) == {"image", "prompt", "model"}
+    assert form["properties"]["image"]["format"] == "binary"
+    assert form["properties"]["image[]"]["items"]["format"] == "binary"
+    assert form["properties"]["mask"]["format"] == "binary"
