@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from bambi.budgets import MonthlyBudget
 from billing.plans import PlanLimitReached
+from generations.costs import money
 
 ZERO = Decimal("0")
 UNIT = Decimal("0.0001")
@@ -67,7 +68,7 @@ def budgets_reserve(
     An unknown estimate (a model without a catalogue price) reserves nothing, and is refused
     only by a budget that is already used up: a budget of $0 lets nothing through.
     """
-    amount = _money(estimate or ZERO)
+    amount = money(estimate or ZERO)
     holds = []
     for subject in subjects:
         if subject is None:
@@ -149,7 +150,7 @@ def budgets_settle(*, holds: list[BudgetHold], cost: Decimal | None) -> None:
     """Replace each reservation by the real cost (the provider's own figure, or the catalogue
     price of the images that came back): the difference goes back, or is added when the real
     cost is higher (the money is spent either way). Only in the period it was reserved in."""
-    real = _money(cost if cost is not None else ZERO)
+    real = money(cost if cost is not None else ZERO)
     for hold in holds:
         _adjust(hold, real - hold.amount)
 
@@ -168,10 +169,8 @@ def budgets_refund_reserved(
     for model, pk in subjects:
         if pk is not None:
             _adjust(
-                BudgetHold(
-                    model=model, pk=pk, period_end=period_end, amount=_money(amount or ZERO)
-                ),
-                -_money(amount or ZERO),
+                BudgetHold(model=model, pk=pk, period_end=period_end, amount=money(amount or ZERO)),
+                -money(amount or ZERO),
             )
 
 
@@ -216,7 +215,3 @@ class _Table:
         ):
             value = converter(value, column, connection)
         return value
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(UNIT)

@@ -23,9 +23,11 @@ def call_cost(model, options, output, returned: int, inputs: int) -> tuple[Decim
 
 
 def money(value) -> Decimal | None:
+    """An amount as 4-decimal dollars (None stays None), whatever it came as: a Decimal, or
+    a float when SQLite summed it (through str, so 0.1 stays 0.1)."""
     if value is None:
         return None
-    return Decimal(value).quantize(Decimal("0.0001"))
+    return Decimal(str(value)).quantize(Decimal("0.0001"))
 
 
 def tokens_used(usage: dict) -> int | None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from bambi.dates import add_months, period_end
 from byok.models import ApiConfiguration
+from generations.costs import money
 from generations.models import ImageGeneration
 from tokens.models import ApiToken
 
@@ -146,7 +147,7 @@ def spending_for(user, period: Period, *, deleted_key_label: str = "") -> Spendi
             token_name=row["api_token__name"] or "",
             generations=row["generations"],
             images=images.get(tuple(row[g] for g in groups), 0),
-            spent=_money(row["spent"]),
+            spent=money(row["spent"] or 0),
         )
         for row in rows
     ]
@@ -192,7 +193,7 @@ def spending_for(user, period: Period, *, deleted_key_label: str = "") -> Spendi
         .annotate(spent=Sum("cost_estimate"))
         .order_by()
     ):
-        days[row["day"]] += _money(row["spent"])
+        days[row["day"]] += money(row["spent"] or 0)
     return Spending(
         period=period,
         lines=lines,
@@ -312,8 +313,3 @@ def usage_rows(user, period: Period | None, *, chunk: int = 1000) -> Iterator[Us
         if len(rows) < chunk:
             return
         after = (rows[-1]["created_at"], rows[-1]["id"])
-
-
-def _money(value) -> Decimal:
-    """A sum as 4-decimal dollars whatever the backend summed it as (SQLite: a float)."""
-    return Decimal(str(value or 0)).quantize(Decimal("0.0001"))
