@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: times the whole request for the Server-Timing header (bambi/timing.py).
+    "bambi.timing.ServerTimingMiddleware",
     # First: nothing may read the request's headers before dj-stripe's test header is dropped.
     "billing.middleware.StripeWebhookTestHeaderGuard",
     "django.middleware.security.SecurityMiddleware",

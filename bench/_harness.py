@@ -68,7 +68,10 @@ def _manage(env: dict[str, str], *args: str) -> None:
 class Stack:
     """PostgreSQL + migrated database + Django set up in this process."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: bool = False) -> None:
+        """`pool`: Django in this process uses the psycopg pool, as gunicorn's workers do
+        (for in-process profiles of a request; one connection is enough otherwise)."""
+        self.pool = pool
         self.pg = Postgres()
         self.media_root = tempfile.mkdtemp(prefix="bambi-bench-media.")
         self.env: dict[str, str] = {}
@@ -82,7 +85,7 @@ class Stack:
             _manage(self.env, "collectstatic", "--noinput")
             # Django in this process: same settings, but no pool (one connection is enough).
             os.environ.update(self.env)
-            os.environ["DATABASE_POOL"] = "0"
+            os.environ["DATABASE_POOL"] = "1" if self.pool else "0"
             os.environ["DJANGO_SETTINGS_MODULE"] = "bambi.settings"
             import django
 
@@ -118,19 +121,43 @@ class Stack:
 class Gunicorn:
     """`gunicorn bambi.wsgi -c gunicorn.conf.py` on a loopback port, with production settings."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 64, **extra: str):
+    def __init__(
+        self, env: dict[str, str], workers: int | None = None, threads: int | None = None, **extra
+    ):
+        """`workers` / `threads` None: gunicorn.conf.py's defaults, as shipped."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(workers),
-            "GUNICORN_THREADS": str(threads),
             "GUNICORN_ACCESS_LOG": "",
             "APP_URL": self.url,
             **extra,
         }
+        for name, value in (("GUNICORN_WORKERS", workers), ("GUNICORN_THREADS", threads)):
+            if value is None:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = str(value)
+        self.workers, self.threads = self._configured()
         self.proc: subprocess.Popen | None = None
+
+    def _configured(self) -> tuple[int, int]:
+        """(workers, threads) gunicorn.conf.py gives in this environment."""
+        out = subprocess.run(
+            [
+                str(VENV_BIN / "python"),
+                "-c",
+                "import runpy; c = runpy.run_path('gunicorn.conf.py'); "
+                "print(c['workers'], c['threads'])",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        return int(out[0]), int(out[1])
 
     def __enter__(self) -> Gunicorn:
         self.log = tempfile.NamedTemporaryFile(
@@ -207,7 +234,9 @@ def make_user(email: str | None = None, **extra):
     from accounts.models import User
 
     email = email or f"bench-{secrets.token_hex(4)}@example.com"
-    user = User.objects.create_user(email=email, password=secrets.token_urlsafe(16), **extra)
+    # No password: sessions are made with force_login, and hashing one (PBKDF2) would take
+    # a few minutes for the hundreds of users the concurrency burst needs.
+    user = User.objects.create_user(email=email, password=None, **extra)
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     return user
 

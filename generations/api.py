@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from bambi import timing
 from bambi.schemas import (
     ApiError,
     Data,
@@ -79,7 +80,9 @@ def generation_create(request: HttpRequest, payload: GenerationCreate = ImagesJs
     models that take one, a `mask`; the body may then reach 50 MB (GENERATION_REQUEST_MAX_BYTES).
     """
     form = GenerationForm(data=payload.form_data(), user=request.auth)
-    if not form.is_valid():
+    with timing.step("validate"):
+        valid = form.is_valid()
+    if not valid:
         # The form looks the key and the input images up through their owner: one that is not
         # the user's is a 404, as for every other object of someone else.
         found = form.errors.as_data()

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
+from bambi import timing
 from bambi.dates import add_months
 from bambi.ratelimit import generation_allowed
 from bambi.redaction import redact
@@ -99,7 +100,7 @@ def generation_run(
 
     api_token_check_model(token=api_token, model=model)  # TokenNotAllowed: 403, nothing done
     generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
-    with transaction.atomic():
+    with timing.step("reserve"), transaction.atomic():
         # PlanLimitReached / BudgetReached: the transaction undoes whatever was reserved.
         reservation = quota_reserve(user=user)
         holds = budgets_reserve(
@@ -109,17 +110,18 @@ def generation_run(
             period_end=reservation.reset_date,
         )
     try:
-        generation = _generation_start(
-            user=user,
-            configuration=configuration,
-            model=model,
-            api_token=api_token,
-            prompt=prompt,
-            options=options,
-            cost_estimate=cost_estimate,
-            input_images=input_images,
-            mask=mask,
-        )
+        with timing.step("pending"):
+            generation = _generation_start(
+                user=user,
+                configuration=configuration,
+                model=model,
+                api_token=api_token,
+                prompt=prompt,
+                options=options,
+                cost_estimate=cost_estimate,
+                input_images=input_images,
+                mask=mask,
+            )
     except BaseException:
         with transaction.atomic():
             quota_refund(reservation=reservation, user=user)
@@ -141,15 +143,16 @@ def generation_run(
         )
         if not output.images:
             raise provider_errors.ContentRefused()
-        stored = storage.images_store(
-            user_id=user.pk,
-            generation_id=generation.pk,
-            images=[image.data for image in output.images],
-            records=[
-                provenance_record(generation, image_index=index, inputs=len(input_images))
-                for index in range(len(output.images))
-            ],
-        )
+        with timing.step("store"):
+            stored = storage.images_store(
+                user_id=user.pk,
+                generation_id=generation.pk,
+                images=[image.data for image in output.images],
+                records=[
+                    provenance_record(generation, image_index=index, inputs=len(input_images))
+                    for index in range(len(output.images))
+                ],
+            )
     except DecryptionError:
         logger.error("Key of configuration %s cannot be decrypted", configuration.pk)
         message = _("Bambi could not read this stored key. Enter it again on the Keys page.")
@@ -194,7 +197,7 @@ def generation_run(
     filtered = max(output.filtered, asked - len(stored), 0)
     cost, cost_basis = call_cost(model, options, output, len(stored), len(input_images))
     try:
-        with transaction.atomic():
+        with timing.step("commit"), transaction.atomic():
             images = Image.objects.bulk_create(
                 [
                     Image(

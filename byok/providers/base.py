@@ -30,7 +30,7 @@ import requests
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
-from bambi import http
+from bambi import http, timing
 from byok.providers.errors import (
     AnswerTooLarge,
     BadRequest,
@@ -270,7 +270,8 @@ class ProviderAdapter:
         the provider may have generated (and billed) the images already.
         """
         try:
-            response = _send(prepared, timeout=http.generate_timeout())
+            with timing.step("provider"):
+                response = _send(prepared, timeout=http.generate_timeout())
         except http.PrivateAddressRefused as exc:
             raise PrivateNetworkRefused(
                 gettext(
@@ -284,12 +285,13 @@ class ProviderAdapter:
         except requests.RequestException as exc:
             raise ProviderUnavailable(gettext("The image provider could not be reached.")) from exc
         try:
-            output = self.parse_response(
-                response.status_code,
-                response.content,
-                response.headers.get("Content-Type"),
-                max_images=max_images,
-            )
+            with timing.step("decode"):
+                output = self.parse_response(
+                    response.status_code,
+                    response.content,
+                    response.headers.get("Content-Type"),
+                    max_images=max_images,
+                )
         except ProviderError as exc:
             exc.scrub(key)
             if isinstance(exc, RateLimited):
