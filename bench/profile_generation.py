@@ -18,11 +18,42 @@ import sys
 import time
 from pathlib import Path
 
-from _harness import Stack, make_configuration, make_user, point_providers_at
+from _harness import ROOT, VENV_BIN, Stack, make_configuration, make_user, point_providers_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.standin import StandIn  # noqa: E402
+from bench._pg import free_port  # noqa: E402
+
+
+class StandInProcess:
+    """tests/standin.py in its own process, so its work does not show in this profile."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.host_port = f"127.0.0.1:{self.port}"
+
+    def __enter__(self) -> StandInProcess:
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "python"), "-m", "tests.standin", "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        import requests
+
+        for _ in range(100):
+            try:
+                requests.get(self.url, timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise SystemExit("the stand-in did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait()
 
 
 def main() -> None:
@@ -30,10 +61,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--only", help="only functions whose file:line(name) matches this regex")
     parser.add_argument("--sql", action="store_true", help="print the SQL of one generation")
+    parser.add_argument("--callers", help="also print who calls functions matching this")
     args = parser.parse_args()
 
-    with StandIn(latency=0.0, image_size=1024) as standin:
+    with StandInProcess() as standin:
         import os
 
         os.environ["PROVIDER_PRIVATE_HOSTS"] = standin.host_port
@@ -55,7 +88,6 @@ def main() -> None:
             }
             client = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=False)
             client.force_login(user)
-            standin.image(1024, 1024)
 
             def once() -> None:
                 r = client.post("/api/generations/", body, content_type="application/json")
@@ -85,7 +117,10 @@ def main() -> None:
                 took.append(time.perf_counter() - t0)
             took.sort()
             print(f"in-process p50 {took[len(took) // 2] * 1000:.1f} ms over {args.runs} runs")
-            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+            stats = pstats.Stats(profile).sort_stats(args.sort)
+            stats.print_stats(*([args.only] if args.only else []), args.top)
+            if args.callers:
+                stats.print_callers(args.callers)
 
 
 if __name__ == "__main__":

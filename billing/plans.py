@@ -99,6 +99,16 @@ def premium_subscription(user):
     return _premium_subscriptions().filter(customer__subscriber=user).first()
 
 
+def premium_subscription_exists(user_id) -> tuple[str, tuple]:
+    """`premium_subscription`'s question as an SQL `EXISTS (...)` and its parameters, for a
+    statement that decides on the plan in the same round trip (generations.quota)."""
+    from django.db import connection
+
+    rows = _premium_subscriptions().filter(customer__subscriber_id=user_id).values("pk")[:1]
+    sql, params = rows.query.get_compiler(connection=connection).as_sql()
+    return f"EXISTS ({sql})", tuple(params)
+
+
 def current_subscription(user):
     """The subscription the user's billing is about: the premium-granting one if any, else
     the newest one whatever its status (past_due, canceled...), else None."""

@@ -48,6 +48,8 @@ def budget_alerts_send(*, holds: list[BudgetHold]) -> int:
     that was not sent yet this period. Returns how many were claimed (and sent)."""
     sent = 0
     for hold in holds:
+        if not hold.budgeted:  # no budget when it was reserved: nothing to alert about
+            continue
         row = hold.model.objects.filter(pk=hold.pk).select_related("user").first()
         if row is None:
             continue

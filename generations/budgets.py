@@ -54,6 +54,9 @@ class BudgetHold:
     pk: object
     period_end: datetime
     amount: Decimal
+    # Whether the row had a budget when the amount was reserved: only those can need an
+    # alert after the generation (generations.budget_alerts reads no other row).
+    budgeted: bool = True
 
 
 def budgets_reserve(
@@ -73,18 +76,25 @@ def budgets_reserve(
     for subject in subjects:
         if subject is None:
             continue
-        charged = _reserve_row(type(subject), subject.pk, amount=amount, period_end=period_end)
-        if charged is None:
+        row = _reserve_row(type(subject), subject.pk, amount=amount, period_end=period_end)
+        if row is None:
             raise BudgetReached(_refusal_sentence(type(subject), subject.pk, amount, period_end))
+        charged, budgeted = row
         holds.append(
-            BudgetHold(model=type(subject), pk=subject.pk, period_end=charged, amount=amount)
+            BudgetHold(
+                model=type(subject),
+                pk=subject.pk,
+                period_end=charged,
+                amount=amount,
+                budgeted=budgeted,
+            )
         )
     return holds
 
 
 def _reserve_row(model: type[Model], pk, *, amount: Decimal, period_end: datetime):
-    """The conditional add; returns the period it was charged to, or None when the estimate
-    does not fit the row's budget.
+    """The conditional add; returns (the period it was charged to, whether the row has a
+    budget), or None when the estimate does not fit the row's budget.
 
     A row still on an earlier period starts this one at `amount`. A row already on a *later*
     period (another request of the user rolled it over between this one's quota reservation
@@ -100,7 +110,7 @@ def _reserve_row(model: type[Model], pk, *, amount: Decimal, period_end: datetim
         f"WHERE {t.pk} = %s AND ({t.budget} IS NULL OR ("
         f"ROUND(({spent_now} + %s) * 10000) <= ROUND({t.budget} * 10000) "
         f"AND (%s = 1 OR ROUND({spent_now} * 10000) < ROUND({t.budget} * 10000)))) "
-        f"RETURNING {t.period}"
+        f"RETURNING {t.period}, {t.budget}"
     )
     period = t.to_db("budget_period_end", period_end)
     params = [
@@ -119,7 +129,9 @@ def _reserve_row(model: type[Model], pk, *, amount: Decimal, period_end: datetim
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else t.from_db("budget_period_end", row[0])
+    if row is None:
+        return None
+    return t.from_db("budget_period_end", row[0]), row[1] is not None
 
 
 def _refusal_sentence(model: type[MonthlyBudget], pk, amount: Decimal, period_end) -> str:

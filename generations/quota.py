@@ -37,7 +37,15 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from bambi.dates import add_months, next_reset_after
-from billing.plans import Plan, PlanLimitReached, plan_for
+from billing.plans import (
+    FREE,
+    PREMIUM,
+    Plan,
+    PlanLimitReached,
+    complimentary_premium_active,
+    plan_for,
+    premium_subscription_exists,
+)
 from byok.models import ApiConfiguration
 from generations.budgets import budgets_refund_reserved
 from generations.models import ImageGeneration
@@ -118,11 +126,19 @@ def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
     """Take one slot of the user's monthly quota, or raise PlanLimitReached.
 
     One conditional UPDATE ... RETURNING (see the module docstring): one round trip when
-    there is room. Premium users have no limit but are still counted. Must not run inside a
-    long transaction: the row lock it takes is held until commit, and the provider call that
-    follows can take a minute.
+    there is room. Premium users have no limit but are still counted. Without `plan`, the
+    plan is not read first: the UPDATE's WHERE lets the row through when the user is under
+    the Free limit *or* has a subscription that grants Premium (`billing.plans`' own
+    query, as an EXISTS), so working out the plan costs no round trip of its own. Must not
+    run inside a long transaction: the row lock it takes is held until commit, and the
+    provider call that follows can take a minute.
     """
-    plan = plan or plan_for(user)
+    premium = None
+    if plan is None:
+        if complimentary_premium_active(user):
+            plan = PREMIUM
+        else:
+            plan, premium = FREE, premium_subscription_exists(user.pk)
     limit = plan.generations_per_period
     # The new period is computed from the reset_date loaded with the request's user. The
     # UPDATE only takes the "new period" branch when the row still holds that date, so a
@@ -135,6 +151,7 @@ def quota_reserve(*, user: User, plan: Plan | None = None) -> Reservation:
         row = _reserve_row(
             user.pk,
             limit=limit,
+            premium=premium,
             now=now,
             known_reset=known_reset,
             new_reset=next_reset_after(known_reset, now),
@@ -178,9 +195,10 @@ def _limit_reached_sentence(limit: int | None, reset_date: datetime) -> str:
     )
 
 
-def _reserve_row(pk, *, limit: int | None, now, known_reset, new_reset):
+def _reserve_row(pk, *, limit: int | None, premium=None, now, known_reset, new_reset):
     """The conditional increment; returns (usage_count, reset_date) after it, or None when
     the row was not updated (limit reached, or the period is not the one `known_reset` says).
+    `premium`: an (EXISTS sql, params) pair that lifts the limit when true.
 
     Raw SQL for RETURNING: the ORM's update() cannot return the row, and reading it back is
     one more round trip on every generation. Every SET expression sees the row as it was.
@@ -190,7 +208,8 @@ def _reserve_row(pk, *, limit: int | None, now, known_reset, new_reset):
     count = qn(_field("usage_count").column)
     reset = qn(_field("reset_date").column)
     key = qn(User._meta.pk.column)
-    room = "" if limit is None else f" AND ({reset} <= %s OR {count} < %s)"
+    lifted = "" if premium is None else f" OR {premium[0]}"
+    room = "" if limit is None else f" AND ({reset} <= %s OR {count} < %s{lifted})"
     sql = (
         f"UPDATE {table} SET "
         f"{count} = CASE WHEN {reset} <= %s THEN 1 ELSE {count} + 1 END, "
@@ -203,7 +222,7 @@ def _reserve_row(pk, *, limit: int | None, now, known_reset, new_reset):
     )
     params = [moment, moment, new_reset, _to_db("id", pk), moment, known_reset]
     if limit is not None:
-        params += [moment, limit]
+        params += [moment, limit, *(premium[1] if premium is not None else ())]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -11,19 +11,21 @@ deletion.py, export.py.
 Its steps, and why they are not one big transaction:
 
 1. check the per-minute rate limit (nothing is written when refused);
-2. reserve one quota slot (generations.quota) and the estimated cost against the key's and the
-   token's monthly budgets (generations.budgets): one conditional UPDATE each, in one short
-   transaction committed at once, so a refusal by either leaves nothing reserved;
-3. write an edit's input files, then the generation row as `pending` with its input rows
-   (committed, so the gallery shows it during the call; a failed write leaves neither);
-4. decrypt the key and call the provider, outside any transaction: the call can take a minute
+2. write an edit's input files; then, in one short transaction committed at once, reserve one
+   quota slot (generations.quota), the estimated cost against the key's and the token's
+   monthly budgets (generations.budgets) — one conditional UPDATE each — and write the
+   generation row as `pending` with its input rows (the gallery shows it during the call). A
+   refusal by either, or a failed write, leaves nothing reserved and nothing written (the
+   input files are deleted again); a worker that dies after the commit leaves a pending row
+   that the sweep fails and refunds;
+3. decrypt the key and call the provider, outside any transaction: the call can take a minute
    and must not hold a row lock or a connection in a transaction meanwhile;
-5. write the files (decoded and checked first, provenance written into each), then the rows
+4. write the files (decoded and checked first, provenance written into each), then the rows
    in one atomic block; if that block fails the files are deleted again, so no file exists
    without its row;
-6. on any failure: the generation becomes `failed` with the provider's own message, the slot
+5. on any failure: the generation becomes `failed` with the provider's own message, the slot
    and the budget reservation are refunded, and the key is marked invalid when the provider
-   said the key is bad. On success the budget is settled to the real cost in step 5's block.
+   said the key is bad. On success the budget is settled to the real cost in step 4's block.
 """
 
 from __future__ import annotations
@@ -100,18 +102,31 @@ def generation_run(
 
     api_token_check_model(token=api_token, model=model)  # TokenNotAllowed: 403, nothing done
     generation_allowed(user=user)  # RateLimitExceeded: nothing reserved, no provider call
-    with timing.step("reserve"), transaction.atomic():
-        # PlanLimitReached / BudgetReached: the transaction undoes whatever was reserved.
-        reservation = quota_reserve(user=user)
-        holds = budgets_reserve(
-            # Every budget that applies: the key's, and the API token's when one is used.
-            subjects=[configuration, api_token],
-            estimate=cost_estimate,
-            period_end=reservation.reset_date,
+    generation_id = uuid.uuid4()
+    # An edit's input files first (their folder is named after the generation's id): the
+    # rows that follow name them, so no row can exist without its file.
+    stored_inputs = (
+        storage.inputs_store(
+            user_id=user.pk, generation_id=generation_id, images=input_images, mask=mask
         )
+        if input_images
+        else []
+    )
     try:
-        with timing.step("pending"):
-            generation = _generation_start(
+        # One transaction: the slot, the budgets and the pending row are committed together,
+        # so a worker that dies at any point after it leaves a pending row that the sweep
+        # fails and refunds, and a refusal (PlanLimitReached, BudgetReached) or a failed
+        # write leaves nothing reserved and nothing written.
+        with timing.step("reserve"), transaction.atomic():
+            reservation = quota_reserve(user=user)
+            holds = budgets_reserve(
+                # Every budget that applies: the key's, and the API token's when one is used.
+                subjects=[configuration, api_token],
+                estimate=cost_estimate,
+                period_end=reservation.reset_date,
+            )
+            generation = _pending_rows(
+                generation_id=generation_id,
                 user=user,
                 configuration=configuration,
                 model=model,
@@ -120,12 +135,10 @@ def generation_run(
                 options=options,
                 cost_estimate=cost_estimate,
                 input_images=input_images,
-                mask=mask,
+                stored_inputs=stored_inputs,
             )
     except BaseException:
-        with transaction.atomic():
-            quota_refund(reservation=reservation, user=user)
-            budgets_refund(holds=holds)
+        storage.files_delete([item.storage_path for item in stored_inputs])
         raise
 
     started = time.monotonic()
@@ -272,56 +285,55 @@ def generation_run(
     return generation
 
 
-def _generation_start(
-    *, user, configuration, model, api_token, prompt, options, cost_estimate, input_images, mask
+def _pending_rows(
+    *,
+    generation_id,
+    user,
+    configuration,
+    model,
+    api_token,
+    prompt,
+    options,
+    cost_estimate,
+    input_images,
+    stored_inputs,
 ) -> ImageGeneration:
-    """The pending generation row with its inputs: the input files first (their folder is
-    named after the generation's id), then the rows in one transaction; if the rows cannot be
-    written the files are deleted again."""
-    generation_id = uuid.uuid4()
-    stored = (
-        storage.inputs_store(
-            user_id=user.pk, generation_id=generation_id, images=input_images, mask=mask
-        )
-        if input_images
-        else []
-    )
+    """The pending generation row with its input rows (inside the caller's transaction)."""
     sources = [image.source_image for image in input_images]
     parent = next((source.generation for source in sources if source is not None), None)
-    try:
-        with transaction.atomic():
-            generation = ImageGeneration.objects.create(
-                id=generation_id,
-                user=user,
-                configuration=configuration,
-                model=model,
-                provider=configuration.provider,
-                api_token=api_token,
-                prompt=prompt,
-                # Only validated option values and the model's id: never anything from the key.
-                parameters={"model_id": model.model_id, **options},
-                status=ImageGeneration.Status.PENDING,
-                cost_estimate=cost_estimate,
-                parent=parent,
+    generation = ImageGeneration.objects.create(
+        id=generation_id,
+        user=user,
+        configuration=configuration,
+        model=model,
+        provider=configuration.provider,
+        api_token=api_token,
+        prompt=prompt,
+        # Only validated option values and the model's id: never anything from the key.
+        parameters={"model_id": model.model_id, **options},
+        status=ImageGeneration.Status.PENDING,
+        cost_estimate=cost_estimate,
+        parent=parent,
+    )
+    inputs = (
+        GenerationInput.objects.bulk_create(
+            GenerationInput(
+                generation=generation,
+                index=item.index,
+                is_mask=item.is_mask,
+                storage_path=item.storage_path,
+                thumbnail_path=item.thumbnail_path,
+                width=item.width,
+                height=item.height,
+                format=item.format,
+                bytes=item.bytes,
+                source_image=None if item.is_mask else sources[item.index],
             )
-            inputs = GenerationInput.objects.bulk_create(
-                GenerationInput(
-                    generation=generation,
-                    index=item.index,
-                    is_mask=item.is_mask,
-                    storage_path=item.storage_path,
-                    thumbnail_path=item.thumbnail_path,
-                    width=item.width,
-                    height=item.height,
-                    format=item.format,
-                    bytes=item.bytes,
-                    source_image=None if item.is_mask else sources[item.index],
-                )
-                for item in stored
-            )
-    except BaseException:
-        storage.files_delete([item.storage_path for item in stored])
-        raise
+            for item in stored_inputs
+        )
+        if stored_inputs
+        else []
+    )
     _cache_related(generation, "inputs", inputs)
     return generation
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,7 +19,7 @@ from billing.plans import PREMIUM, PlanLimitReached
 from byok.models import Provider
 from generations.models import Image, ImageGeneration
 from generations.quota import next_reset_after, quota_refund, quota_reserve, usage_for
-from tests.factories import image_model, make_configuration
+from tests.factories import image_model, make_configuration, make_premium
 from tests.images import media_files
 
 # The stand-in answers after 0.3 s, so that the parallel requests below overlap.
@@ -52,6 +53,30 @@ def test_reserve_and_refund_read_back_aware_datetimes_of_the_stored_period(user)
     assert (reservation.usage_count, stored.usage_count) == (4, 4)
     assert quota_refund(reservation=reservation, user=user) is True
     assert user.usage_count == 3 == User.objects.get(pk=user.pk).usage_count
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "passes"),
+    [("active", True), ("trialing", True), ("past_due", False), ("canceled", False)],
+)
+def test_reserve_reads_the_plan_from_the_subscription_in_the_same_statement(user, status, passes):
+    # No plan given (as generation_run calls it): the UPDATE itself asks whether a
+    # subscription grants Premium, so an active one lifts the limit and anything else
+    # leaves the Free limit in place.
+    customer = make_premium(user)
+    customer.subscriptions.update(stripe_data={"status": status})
+    _at(user, 50)
+    with CaptureQueriesContext(connection) as ctx:
+        if passes:
+            quota_reserve(user=user)
+        else:
+            with pytest.raises(PlanLimitReached, match="50 generations"):
+                quota_reserve(user=user)
+    user.refresh_from_db()
+    assert user.usage_count == (51 if passes else 50)
+    if passes:
+        assert len(ctx.captured_queries) == 1  # the plan costs no round trip of its own
 
 
 @pytest.mark.django_db
