@@ -28,8 +28,10 @@ The network guard is bambi/netguard.py, the redaction of keys in logs bambi/reda
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -109,23 +111,43 @@ def response_max_bytes() -> int:
     return int(_setting("PROVIDER_MAX_RESPONSE_BYTES", MAX_RESPONSE_BYTES))
 
 
-def session() -> requests.Session:
-    """A fresh `requests.Session` with Bambi's user agent, the network guard and no retries.
-
-    A new session per call keeps threads from sharing connection pools and cookies; the cost
-    (one TCP+TLS handshake) is nothing next to an image generation.
-    """
+def session(pool_size: int = 1) -> requests.Session:
+    """A `requests.Session` with Bambi's user agent, the network guard, no retries and no
+    cookie jar. `pool_size`: connections kept open per host for reuse."""
     s = requests.Session()
     s.headers["User-Agent"] = USER_AGENT
     # max_retries=0 is requests' default too; spelled out because retrying a paid POST is the
     # one mistake this module exists to prevent.
-    guarded = GuardedAdapter(max_retries=0)
+    guarded = GuardedAdapter(max_retries=0, pool_maxsize=pool_size)
     s.mount("https://", guarded)
     s.mount("http://", guarded)
     # Ignore proxy/netrc credentials from the environment: nothing but what we pass goes out
     # (and a proxy would connect to the address itself, past the guard).
     s.trust_env = False
+    # No cookies kept: the session is shared by every user's calls (see `api_session`), and
+    # a cookie a provider sets for one user's key must not travel with another's.
+    s.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return s
+
+
+_api_session: requests.Session | None = None
+_api_session_lock = threading.Lock()
+
+
+def api_session() -> requests.Session:
+    """The session of every provider API call in this process: its connections to each
+    provider stay open and are reused (a TLS handshake costs tens of milliseconds against a
+    distant API), shared safely by the worker's threads (urllib3's pools are thread-safe;
+    nothing per user is kept on it: headers travel with each request, cookies are refused).
+    Made on first use, so a forking server never shares it between processes. Up to
+    PROVIDER_POOL_SIZE idle connections per provider address (a burst may open more; those
+    are closed after use)."""
+    global _api_session
+    if _api_session is None:
+        with _api_session_lock:
+            if _api_session is None:
+                _api_session = session(pool_size=int(_setting("PROVIDER_POOL_SIZE", 64)))
+    return _api_session
 
 
 class ResponseTooLarge(requests.RequestException):
@@ -184,24 +206,23 @@ def request(
     timeout = timeout or validate_timeout()
     max_bytes = response_max_bytes() if max_bytes is None else max_bytes
     deadline = time.monotonic() + timeout[0] + 2 * timeout[1]
-    with session() as s:
-        with s.request(
-            method,
-            url,
-            headers=dict(headers or {}),
-            json=json,
-            data=data,
-            files=files,
-            params=params,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        ) as resp:
-            body = read_body(resp, max_bytes=max_bytes, deadline=deadline)
-        # What `Response.content` would have read; stored so callers use the capped copy.
-        resp._content = body
-        resp._content_consumed = True
-        return resp
+    with api_session().request(
+        method,
+        url,
+        headers=dict(headers or {}),
+        json=json,
+        data=data,
+        files=files,
+        params=params,
+        timeout=timeout,
+        allow_redirects=False,
+        stream=True,
+    ) as resp:
+        body = read_body(resp, max_bytes=max_bytes, deadline=deadline)
+    # What `Response.content` would have read; stored so callers use the capped copy.
+    resp._content = body
+    resp._content_consumed = True
+    return resp
 
 
 class DownloadError(Exception):

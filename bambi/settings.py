@@ -356,6 +356,9 @@ PROVIDER_READ_TIMEOUT = _number("PROVIDER_READ_TIMEOUT", 120.0)
 IMAGE_DOWNLOAD_MAX_BYTES = _number("IMAGE_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024, int)
 # Provider answers (JSON with base64 images) are read up to this many bytes, gzip decoded.
 PROVIDER_MAX_RESPONSE_BYTES = env.int("PROVIDER_MAX_RESPONSE_BYTES", default=64 * 1024 * 1024)
+# Open connections kept per provider address and worker process, reused by the next call
+# (bambi/http.py `api_session`).
+PROVIDER_POOL_SIZE = _number("PROVIDER_POOL_SIZE", 64, int)
 # Images over this many pixels are refused from their header, before any decoding.
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=64_000_000)
 # Input images of an edit (generations.inputs): bytes and pixels per image (4096² covers the

@@ -177,6 +177,7 @@ class StandIn:
         self.answer_count: int | None = None
         self.answer_image: bytes | None = None
         self.throttle_until: float | None = None  # see throttle()
+        self.connections = 0  # TCP connections accepted since start (or reset)
         self.in_flight = 0  # generation requests being answered right now
         self.max_in_flight = 0  # the most seen at once since start (or reset)
         self._server: ThreadingHTTPServer | None = None
@@ -305,6 +306,11 @@ class _Handler(BaseHTTPRequestHandler):
     standin: StandIn
     protocol_version = "HTTP/1.1"
     server_version = "BambiProviderStandIn/1.0"
+
+    def setup(self) -> None:  # once per TCP connection (keep-alive serves many requests)
+        super().setup()
+        with self.standin._lock:
+            self.standin.connections += 1
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
         pass

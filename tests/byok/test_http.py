@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from bambi import http
+from tests.factories import make_configuration, run_generation
 from tests.images import png_bytes
 
 IMAGE_URL = "https://images.example.net/tmp/abc.png"
@@ -27,6 +28,31 @@ def test_request_sends_the_bambi_user_agent_and_a_timeout(rsps):
     sent = rsps.calls[0].request
     assert sent.headers["User-Agent"] == "Bambi/0.1"
     assert sent.req_kwargs["timeout"] == (1.5, 7.0)
+
+
+@pytest.mark.django_db
+def test_generations_reuse_one_connection_to_the_provider(providers_on_standin, standin, user):
+    # Three generations, one after the other, on the stand-in (a real HTTP server): the
+    # process keeps its connection to the provider open and sends the next call on it.
+    configuration = make_configuration(user, providers_on_standin["openai"])
+    before = standin.connections
+    for n in range(3):
+        run_generation(user, configuration, f"a fawn, take {n}", modelId="gpt-image-1.5")
+    assert len(standin.requests) == 3
+    assert standin.connections - before == 1
+
+
+def test_a_provider_cookie_is_never_sent_back(rsps):
+    # The connection pool is shared by every user's calls: a cookie the provider sets on one
+    # user's answer must not go out with the next call (someone else's key, maybe).
+    rsps.get(
+        "https://api.example.com/v1/models",
+        json={"data": []},
+        headers={"Set-Cookie": "__cf_bm=tracking; Domain=api.example.com; Path=/"},
+    )
+    http.request("GET", "https://api.example.com/v1/models")
+    http.request("GET", "https://api.example.com/v1/models")
+    assert "Cookie" not in rsps.calls[1].request.headers
 
 
 def test_request_without_a_timeout_uses_the_short_validation_timeout(rsps):
