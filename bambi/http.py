@@ -66,7 +66,7 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 # Base64 answers: ~4/3 of the images. 64 MiB holds ten large PNGs; nothing legitimate is bigger.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_REDIRECTS = 3
-_CHUNK = 64 * 1024
+_CHUNK = 256 * 1024
 
 Timeout = tuple[float, float]
 

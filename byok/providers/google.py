@@ -14,10 +14,10 @@ Vertex AI needs OAuth, not an API key, so it is not what this adapter speaks.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from urllib.parse import quote
 
+import pybase64
 from django.utils.translation import gettext
 
 from byok.providers.base import (
@@ -75,7 +75,7 @@ def _is_gemini(model_id: str) -> bool:
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return pybase64.b64encode(data).decode("ascii")
 
 
 class GoogleAdapter(ProviderAdapter):

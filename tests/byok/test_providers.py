@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import os
 from decimal import Decimal
 
 import pytest
@@ -21,6 +23,7 @@ from byok.providers.base import (
     ProviderAdapter,
     ProviderImage,
     decode_b64,
+    load_json,
     sniff_mime,
 )
 from byok.providers.errors import (
@@ -186,6 +189,53 @@ def test_decode_b64_accepts_a_data_uri_and_reports_its_type():
 def test_decode_b64_turns_garbage_into_provider_unavailable(value):
     with pytest.raises(ProviderUnavailable):
         decode_b64(value)
+
+
+# --- large answers: images decoded from the body's bytes ---------------------------------------
+
+
+def _answer(value: str, **more) -> bytes:
+    return json.dumps({"created": 1, "data": [{"b64_json": value, **more}]}).encode()
+
+
+def test_a_large_answer_gives_its_images_decoded_and_the_rest_parsed():
+    image = os.urandom(30_000)  # any bytes: past the 16 KiB where strings are looked at
+    body = _answer(b64(image), revised_prompt='a "quoted" fawn \\ slash')
+
+    payload = load_json(body)
+
+    item = payload["data"][0]
+    assert item["revised_prompt"] == 'a "quoted" fawn \\ slash'
+    assert decode_b64(item["b64_json"]) == (image, None)
+
+
+def test_a_large_data_url_keeps_its_type():
+    image = os.urandom(30_000)  # any bytes: past the 16 KiB where strings are looked at
+
+    item = load_json(_answer(f"data:image/png;base64,{b64(image)}"))["data"][0]
+
+    assert decode_b64(item["b64_json"]) == (image, "image/png")
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda text: text.replace("/", "\\/"),  # JSON's optional escape of "/"
+        lambda text: "\\n".join(text[i : i + 76] for i in range(0, len(text), 76)),  # wrapped
+    ],
+)
+def test_a_large_base64_string_with_escapes_is_still_read(mangle):
+    image = os.urandom(30_000)  # any bytes: past the 16 KiB where strings are looked at
+    body = b'{"data": [{"b64_json": "' + mangle(b64(image)).encode() + b'"}]}'
+
+    item = load_json(body)["data"][0]
+
+    assert decode_b64(item["b64_json"])[0] == image
+
+
+def test_a_large_answer_that_is_not_json_is_none():
+    assert load_json(b'{"data": [{"b64_json": "' + b"A" * 40_000) is None
+    assert load_json(b"<html>" + b"x" * 40_000 + b"</html>") is None
 
 
 # --- end to end over loopback -------------------------------------------------------------------
