@@ -46,6 +46,7 @@ from ninja.renderers import BaseRenderer
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
 
+from bambi import timing
 from bambi.errors import BambiError
 from bambi.schemas import (
     JSON,
@@ -116,8 +117,9 @@ class SessionAuth(APIKeyCookie):
         return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = request.user
-        return user if user.is_authenticated else None
+        with timing.step("auth"):  # the session and the user, read here for the first time
+            user = request.user
+            return user if user.is_authenticated else None
 
     # The document's security schemes: schemathesis and clients send what they list.
     openapi_schemes = {

@@ -209,6 +209,18 @@ class Gunicorn:
             pids.extend(int(c) for c in children)
         return pids
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the master and its workers."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def rss_mb(self) -> float:
         total = 0
         for pid in self.pids():
@@ -219,6 +231,85 @@ class Gunicorn:
             except FileNotFoundError:
                 pass
         return total / 1024
+
+
+class StandInProcess:
+    """tests/standin.py in a process of its own (`python -m tests.standin`), so that its work
+    (json-encoding megabytes of base64 per answer) does not compete for this process's GIL
+    with the benchmark's clients, nor shows in a profile of Bambi. Same `url`, `host_port`,
+    `latency`, `max_in_flight`, `connections` and `reset()` as the in-process StandIn."""
+
+    def __init__(self, latency: float = 0.0, image_size: int = 1024) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.host_port = f"127.0.0.1:{self.port}"
+        self._latency = latency
+        self.image_size = image_size
+
+    def __enter__(self) -> StandInProcess:
+        self.proc = subprocess.Popen(
+            [
+                str(VENV_BIN / "python"),
+                "-m",
+                "tests.standin",
+                "--port",
+                str(self.port),
+                "--latency",
+                str(self._latency),
+                "--image-size",
+                str(self.image_size),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self._stats()
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            self.__exit__()
+            raise SystemExit("the provider stand-in did not start")
+        # Make the 1024² picture (and its base64) before any clock starts.
+        requests.post(
+            f"{self.url}/v1/images/generations",
+            json={"model": "gpt-image-1.5", "prompt": "warm-up", "n": 1, "size": "1024x1024"},
+            headers={"Authorization": "Bearer sk-bench-warm-up"},
+            timeout=60,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+    def _stats(self) -> dict:
+        return requests.get(f"{self.url}/_standin/stats", timeout=5).json()
+
+    def _control(self, **values) -> None:
+        requests.post(f"{self.url}/_standin/control", json=values, timeout=5).raise_for_status()
+
+    @property
+    def latency(self) -> float:
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._control(latency=seconds)
+        self._latency = seconds
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._stats()["max_in_flight"]
+
+    @property
+    def connections(self) -> int:
+        return self._stats()["connections"]
+
+    def reset(self) -> None:
+        self._control(reset=True)
 
 
 # --- rows through the ORM ------------------------------------------------------------------------

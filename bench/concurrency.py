@@ -1,12 +1,15 @@
 """How many slow generations one machine holds at once under gunicorn.
 
-    .venv/bin/python bench/concurrency.py [--inflight 240] [--latency 5] [--workers 2 --threads 128]
+    .venv/bin/python bench/concurrency.py [--inflight 500] [--latency 5] [--workers N --threads N]
 
-The stand-in answers every generation after `--latency` seconds (a 1024×1024 PNG). `--inflight`
-users (one key each, Free plan) each fire one POST /api/generations/ at the same moment through
-gunicorn (gthread, DEBUG off, psycopg pool of DATABASE_POOL_MAX per worker). Reported: how many
-were in flight at the provider at once, errors, wall time, peak RSS of the gunicorn processes
-and peak PostgreSQL connections (pg_stat_activity). Target: ≥ 200 in flight with no errors.
+The stand-in answers every generation after `--latency` seconds (a 1024×1024 PNG, 1.7 MB).
+`--inflight` users (one key each, Free plan) each fire one POST /api/generations/ at the same
+moment through gunicorn with the repo's gunicorn.conf.py as shipped (DEBUG off, psycopg pool of
+DATABASE_POOL_MAX per worker), unless --workers/--threads/--pool-max say otherwise. Reported: how
+many were in flight at the provider at once, errors, wall time, request time against the
+upstream latency, peak RSS of the gunicorn processes (and per generation in flight) and peak
+PostgreSQL connections (pg_stat_activity). Targets (issue 17): ≥ 500 in flight, no error,
+p95 ≤ latency + 2 s, ≤ 3 MB RSS per generation in flight, connections ≤ workers × pool.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from _harness import (
     Gunicorn,
     Stack,
+    StandInProcess,
     cookies_for,
     machine,
     make_configuration,
@@ -28,23 +32,22 @@ from _harness import (
     pct,
     point_providers_at,
 )
+from generation_overhead import server_timing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 
-from tests.standin import StandIn  # noqa: E402
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--inflight", type=int, default=240)
+    parser.add_argument("--inflight", type=int, default=500)
     parser.add_argument("--latency", type=float, default=5.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=128)
-    parser.add_argument("--pool-max", type=int, default=10, help="DATABASE_POOL_MAX per worker")
+    parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, default=None, help="default: gunicorn.conf.py's")
+    parser.add_argument("--pool-max", type=int, default=None, help="DATABASE_POOL_MAX per worker")
     args = parser.parse_args()
 
-    with Stack() as stack, StandIn(latency=args.latency, image_size=1024) as standin:
+    with Stack() as stack, StandInProcess(latency=args.latency) as standin:
         point_providers_at(standin.url)
         from byok.models import ImageModel
 
@@ -64,16 +67,17 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()  # count only the app's connections below
-        standin.image(1024, 1024)  # make the picture before the clock starts
 
+        pool = {} if args.pool_max is None else {"DATABASE_POOL_MAX": str(args.pool_max)}
         with Gunicorn(
             stack.env,
             workers=args.workers,
             threads=args.threads,
-            DATABASE_POOL_MAX=str(args.pool_max),
             # The stand-in is on loopback: let it through the network guard by name.
             PROVIDER_PRIVATE_HOSTS=standin.host_port,
+            **pool,
         ) as app:
+            pool_max = int(app.env.get("DATABASE_POOL_MAX", 10))
             idle_rss = app.rss_mb()
             peaks = {"rss": idle_rss, "pg": 0}
             sampling = True
@@ -87,6 +91,7 @@ def main() -> None:
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             barrier = threading.Barrier(args.inflight)
+            steps: list[dict[str, float]] = []
 
             def fire(i: int) -> tuple[int, float, str]:
                 cookies, headers, body = clients[i]
@@ -100,15 +105,18 @@ def main() -> None:
                         headers=headers,
                         timeout=120,
                     )
+                    steps.append(server_timing(r.headers.get("Server-Timing", "")))
                     return r.status_code, time.perf_counter() - t0, r.text[:200]
                 except requests.RequestException as exc:
                     return 0, time.perf_counter() - t0, repr(exc)[:200]
 
             standin.reset()
+            cpu_before = app.cpu_seconds()
             started = time.perf_counter()
             with ThreadPoolExecutor(args.inflight) as pool:
                 results = list(pool.map(fire, range(args.inflight)))
             wall = time.perf_counter() - started
+            cpu = app.cpu_seconds() - cpu_before
             sampling = False
             sampler.join()
 
@@ -118,8 +126,10 @@ def main() -> None:
         print()
         print(f"Machine: {machine()}")
         print(
-            f"gunicorn {args.workers} workers × {args.threads} threads, DATABASE_POOL_MAX "
-            f"{args.pool_max}, upstream latency {args.latency:.1f} s, 1024×1024 PNG"
+            f"gunicorn {app.workers} workers × {app.threads} threads (gunicorn.conf.py"
+            f"{' as shipped' if args.workers is None and args.threads is None else ', overridden'}"
+            f"), DATABASE_POOL_MAX {pool_max}, upstream latency {args.latency:.1f} s, "
+            "1024×1024 PNG (1.7 MB)"
         )
         print(f"requests fired at once        {args.inflight}")
         print(f"in flight at the provider     {standin.max_in_flight} (peak)")
@@ -132,10 +142,38 @@ def main() -> None:
             f"request time                  p50 {pct(durations, 50):.2f} s, "
             f"p95 {pct(durations, 95):.2f} s, max {max(durations):.2f} s"
         )
-        print(f"gunicorn RSS (all processes)  idle {idle_rss:.0f} MB, peak {peaks['rss']:.0f} MB")
-        print(f"PostgreSQL connections        peak {peaks['pg']}")
-        ok = standin.max_in_flight >= 200 and not errors
-        print(f"verdict                       {'OK' if ok else 'MISS'} (target ≥ 200, no errors)")
+        print(
+            f"gunicorn CPU                  {cpu:.1f} s in all, "
+            f"{cpu / args.inflight * 1000:.1f} ms per generation"
+        )
+        per = (peaks["rss"] - idle_rss) / max(standin.max_in_flight, 1)
+        print(
+            f"gunicorn RSS (all processes)  idle {idle_rss:.0f} MB, peak {peaks['rss']:.0f} MB "
+            f"({per:.2f} MB per generation in flight)"
+        )
+        names = [n for n in steps[0] if n != "app"] if steps else []
+        print(
+            "Server-Timing steps, p50 / p95 ms: "
+            + ", ".join(
+                f"{n} {pct([s.get(n, 0) for s in steps], 50):.0f} / "
+                f"{pct([s.get(n, 0) for s in steps], 95):.0f}"
+                for n in [*names, "app"]
+            )
+        )
+        bound = app.workers * pool_max
+        print(f"PostgreSQL connections        peak {peaks['pg']} (workers × pool = {bound})")
+        p95 = pct(durations, 95)
+        checks = {
+            f"≥ {args.inflight} in flight": standin.max_in_flight >= args.inflight,
+            "no error": not errors,
+            f"p95 ≤ {args.latency + 2:.0f} s": p95 <= args.latency + 2,
+            "≤ 3 MB per in flight": per <= 3,
+            "connections ≤ workers × pool": peaks["pg"] <= bound,
+        }
+        print(
+            "verdict                       "
+            + "; ".join(f"{name} {'OK' if ok else 'MISS'}" for name, ok in checks.items())
+        )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 from _harness import (
     Gunicorn,
     Stack,
+    StandInProcess,
     machine,
     make_configuration,
     make_user,
@@ -38,8 +39,6 @@ from _harness import (
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 
-from tests.standin import StandIn  # noqa: E402
-
 KEY = "sk-bench-good-key"
 
 
@@ -49,7 +48,7 @@ def main() -> None:
     parser.add_argument("--slow-runs", type=int, default=12, help="pairs at 2 s latency")
     args = parser.parse_args()
 
-    with Stack() as stack, StandIn(latency=0.0, image_size=1024) as standin:
+    with Stack() as stack, StandInProcess(latency=0.0) as standin:
         point_providers_at(standin.url)
         from accounts.models import User
         from byok.models import ImageModel
@@ -68,7 +67,6 @@ def main() -> None:
             "n": 1,
             "size": "1024x1024",
         }
-        standin.image(1024, 1024)
 
         with Gunicorn(
             stack.env,

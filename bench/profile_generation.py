@@ -18,42 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from _harness import ROOT, VENV_BIN, Stack, make_configuration, make_user, point_providers_at
+from _harness import Stack, StandInProcess, make_configuration, make_user, point_providers_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench._pg import free_port  # noqa: E402
-
-
-class StandInProcess:
-    """tests/standin.py in its own process, so its work does not show in this profile."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.host_port = f"127.0.0.1:{self.port}"
-
-    def __enter__(self) -> StandInProcess:
-        import subprocess
-
-        self.proc = subprocess.Popen(
-            [str(VENV_BIN / "python"), "-m", "tests.standin", "--port", str(self.port)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        import requests
-
-        for _ in range(100):
-            try:
-                requests.get(self.url, timeout=1)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise SystemExit("the stand-in did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.wait()
 
 
 def main() -> None:

@@ -141,7 +141,11 @@ def _fill(node: Any, values: dict[str, str | list[str]]) -> Any:
     if isinstance(node, str):
         for name, value in values.items():
             if isinstance(value, str):
-                node = node.replace(_placeholder(name), value)
+                # The value itself where it is the whole string: a megabyte of base64 is
+                # not copied per answer (the stand-in encodes each image once).
+                node = (
+                    value if node == _placeholder(name) else node.replace(_placeholder(name), value)
+                )
         return node
     if isinstance(node, dict):
         return {key: _fill(value, values) for key, value in node.items()}

@@ -302,6 +302,49 @@ class StandIn:
             return self._files.get(name)
 
 
+# JSON-encoding a 2.2 MB base64 string costs milliseconds of this process's GIL; a burst of
+# 500 answers would spend seconds on it and measure the stand-in instead of Bambi. The images
+# are the same str objects answer after answer (StandIn.image caches them), so each is
+# encoded once and spliced into the rest of the answer.
+_BIG_STRING = 64 * 1024
+_encoded: dict[int, tuple[str, bytes]] = {}
+_MARK = re.compile(r'"\\u0000big(\d+)\\u0000"')
+
+
+def _json_bytes(payload: Any) -> bytes:
+    big: list[str] = []
+
+    def lift(value: Any) -> Any:
+        if isinstance(value, str) and len(value) >= _BIG_STRING:
+            big.append(value)
+            return f"\x00big{len(big) - 1}\x00"
+        if isinstance(value, dict):
+            return {key: lift(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [lift(item) for item in value]
+        return value
+
+    skeleton = json.dumps(lift(payload))
+    if not big:
+        return skeleton.encode()
+    parts = _MARK.split(skeleton)
+    return b"".join(
+        part.encode() if n % 2 == 0 else _encoded_string(big[int(part)])
+        for n, part in enumerate(parts)
+    )
+
+
+def _encoded_string(value: str) -> bytes:
+    cached = _encoded.get(id(value))
+    if cached is not None and cached[0] is value:
+        return cached[1]
+    encoded = json.dumps(value).encode()
+    if len(_encoded) > 64:
+        _encoded.clear()
+    _encoded[id(value)] = (value, encoded)
+    return encoded
+
+
 class _Handler(BaseHTTPRequestHandler):
     standin: StandIn
     protocol_version = "HTTP/1.1"
@@ -323,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
     ) -> None:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        body = payload if isinstance(payload, bytes) else _json_bytes(payload)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -394,6 +437,16 @@ class _Handler(BaseHTTPRequestHandler):
     # --- routing -------------------------------------------------------------------------------
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        if path == "/_standin/stats":  # for a benchmark running the stand-in in its own process
+            standin = self.standin
+            return self._send(
+                200,
+                {
+                    "max_in_flight": standin.max_in_flight,
+                    "in_flight": standin.in_flight,
+                    "connections": standin.connections,
+                },
+            )
         if path == "/v1/models":
             key = self._bearer()
             self.standin._record(Recorded("GET", path, "openai.models", key, None))
@@ -432,6 +485,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
         raw = self._raw()
+        if path == "/_standin/control":  # {"latency": seconds} and/or {"reset": true}
+            control = self._body(raw) or {}
+            if "latency" in control:
+                self.standin.latency = float(control["latency"])
+            if control.get("reset"):
+                self.standin.reset()
+            return self._send(200, {"latency": self.standin.latency})
         if path == "/v1/images/edits":
             return self._edit(path, raw)
         body = self._body(raw)

@@ -371,3 +371,35 @@ def test_an_xai_moderated_slot_is_counted_as_blocked(logged_in, configs, rsps):
     assert row["images_filtered"] == 1
     assert row["notice"].startswith("1 of 2 images was blocked by xAI’s safety filter")
     assert row["cost_estimate"] == "0.0200"  # xAI's own figure for what it made
+
+
+def test_a_generation_says_where_its_time_went_and_nothing_else(logged_in, configs, rsps):
+    # Server-Timing (bambi/timing.py): the steps of the generation, in milliseconds, for the
+    # browser's network panel and bench/generation_overhead.py; never a value of the request.
+    rsps.post(generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5"))
+    response = post(logged_in, body_for(configs["openai"], image_model("openai", "gpt-image-1.5")))
+    assert response.status_code == 201
+    entries = [entry.strip().split(";dur=") for entry in response["Server-Timing"].split(",")]
+    names = [name for name, _ in entries]
+    assert names == ["auth", "validate", "reserve", "provider", "decode", "store", "commit", "app"]
+    assert all(float(ms) >= 0 for _, ms in entries)
+    header = response["Server-Timing"]
+    assert configs["openai"].clear_key not in header and "fox" not in header.lower()
+
+
+def test_a_generation_takes_a_bounded_number_of_statements(logged_in, configs, rsps):
+    # What the proxy costs the database per generation (bench/README.md: each statement is a
+    # round trip): the session and the user, the key and the model, one transaction for the
+    # slot, the key's spend and the pending row, one for the images, the generation and its
+    # usage row. A change that adds one shows here.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rsps.post(generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5"))
+    body = body_for(configs["openai"], image_model("openai", "gpt-image-1.5"))
+    assert post(logged_in, body).status_code == 201  # "last used" written: not measured below
+    with CaptureQueriesContext(connection) as ctx:
+        assert post(logged_in, body).status_code == 201
+    statements = [q["sql"].split()[0].upper() for q in ctx.captured_queries]
+    assert len(statements) <= 15, statements
+    assert statements.count("SELECT") <= 4, statements
