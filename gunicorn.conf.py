@@ -3,8 +3,12 @@
 A generation holds its request for as long as the provider takes (seconds, up to
 PROVIDER_READ_TIMEOUT), almost all of it waiting on the network. Threaded workers (gthread)
 let one process hold many such calls at once: capacity is workers × threads in-flight
-requests. Database connections stay bounded by the per-process psycopg pool
-(DATABASE_POOL_MAX), not by the thread count. Everything can be tuned from the environment.
+requests (2 × 256 = 512 by default). A waiting thread costs next to nothing (bench/
+concurrency.py: ~1 MB of RSS per generation in flight at the burst's peak, 1.7 MB images),
+so the thread count is sized for slow providers, not for the CPU; the CPU work of a generation
+(~15–25 ms) is what a burst queues on. Database connections stay bounded by the per-process
+psycopg pool (DATABASE_POOL_MAX), not by the thread count: a generation gives its connection
+back during the provider call. Everything can be tuned from the environment.
 """
 
 import os
@@ -21,7 +25,7 @@ def _float(name: str, default: float) -> float:
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 workers = _int("GUNICORN_WORKERS", 2)
-threads = _int("GUNICORN_THREADS", 64)
+threads = _int("GUNICORN_THREADS", 256)
 # Pending connections the kernel queues while every thread is busy.
 backlog = _int("GUNICORN_BACKLOG", 2048)
 

@@ -181,7 +181,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env.bool("DATABASE_POOL", default=not TESTING):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": _number("DATABASE_POOL_MIN", 1, int),
-            "max_size": _number("DATABASE_POOL_MAX", 10, int),
+            # 20 per worker: with gunicorn's 256 threads, a burst of generations waits less
+            # for a connection (bench/concurrency.py); still workers × 20 at most.
+            "max_size": _number("DATABASE_POOL_MAX", 20, int),
             # Waiting for a connection beats failing: after a provider call the images are
             # already paid for. 30 s covers a burst of answers all landing at once
             # (bench/concurrency.py: 240 at the same moment on 2 cores).

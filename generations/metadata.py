@@ -63,7 +63,14 @@ def png_add_itxt(png: bytes, items: dict[str, str]) -> bytes:
         _png_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" + value.encode())
         for key, value in items.items()
     )
-    return png[:cut] + chunks + png[cut:]
+    return _spliced(png, cut, chunks)
+
+
+def _spliced(data: bytes, at: int, inserted: bytes) -> bytes:
+    """`data` with `inserted` at offset `at`, copying the megabytes of `data` once (slicing
+    and `+` would copy them three times)."""
+    view = memoryview(data)
+    return b"".join((view[:at], inserted, view[at:]))
 
 
 def _jpeg_segment(marker: bytes, payload: bytes) -> bytes:
@@ -82,7 +89,7 @@ def jpeg_add_app1(jpg: bytes, *, xmp: bytes, exif: bytes) -> bytes:
         pos = 4 + struct.unpack(">H", jpg[4:6])[0]
     tiff = exif if exif.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + exif
     added = _jpeg_segment(b"\xff\xe1", tiff) + _jpeg_segment(b"\xff\xe1", JPEG_XMP_HEADER + xmp)
-    return jpg[:pos] + added + jpg[pos:]
+    return _spliced(jpg, pos, added)
 
 
 def _riff_chunks(webp: bytes) -> list[tuple[bytes, bytes]]:
