@@ -45,6 +45,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--threads", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--pool-max", type=int, default=None, help="DATABASE_POOL_MAX per worker")
+    parser.add_argument(
+        "--py-spy",
+        metavar="FILE",
+        help="record the workers' stacks during the burst with py-spy (pip install py-spy) "
+        "into FILE (collapsed stacks; the busiest frames are printed)",
+    )
     args = parser.parse_args()
 
     with Stack() as stack, StandInProcess(latency=args.latency) as standin:
@@ -77,7 +83,7 @@ def main() -> None:
             PROVIDER_PRIVATE_HOSTS=standin.host_port,
             **pool,
         ) as app:
-            pool_max = int(app.env.get("DATABASE_POOL_MAX", 10))
+            pool_max = int(app.env.get("DATABASE_POOL_MAX") or 20)  # settings.py default
             idle_rss = app.rss_mb()
             peaks = {"rss": idle_rss, "pg": 0}
             sampling = True
@@ -92,6 +98,17 @@ def main() -> None:
             sampler.start()
             barrier = threading.Barrier(args.inflight)
             steps: list[dict[str, float]] = []
+
+            def fire_once(client) -> tuple[int, float, str]:
+                cookies, headers, body = client
+                r = requests.post(
+                    f"{app.url}/api/generations/",
+                    json=body,
+                    cookies=cookies,
+                    headers=headers,
+                    timeout=120,
+                )
+                return r.status_code, 0.0, r.text[:200]
 
             def fire(i: int) -> tuple[int, float, str]:
                 cookies, headers, body = clients[i]
@@ -110,13 +127,47 @@ def main() -> None:
                 except requests.RequestException as exc:
                     return 0, time.perf_counter() - t0, repr(exc)[:200]
 
+            # Warm the workers up as a running server is (imports done, pools grown, first
+            # connection to the provider open): a burst of 40 first, not measured.
+            standin.latency = 0.2
+            with ThreadPoolExecutor(40) as pool:
+                warm = list(pool.map(lambda i: fire_once(clients[i]), range(40)))
+            if any(status != 201 for status, _, _ in warm):
+                raise SystemExit(f"warm-up failed: {warm[:3]}")
+            standin.latency = args.latency
             standin.reset()
+            spy = None
+            if args.py_spy:
+                import subprocess
+
+                spy = subprocess.Popen(
+                    [
+                        str(Path(sys.executable).parent / "py-spy"),
+                        "record",
+                        "--pid",
+                        str(app.proc.pid),
+                        "--subprocesses",
+                        "--format",
+                        "raw",
+                        "--output",
+                        args.py_spy,
+                        "--rate",
+                        "200",
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                time.sleep(1.0)
             cpu_before = app.cpu_seconds()
             started = time.perf_counter()
             with ThreadPoolExecutor(args.inflight) as pool:
                 results = list(pool.map(fire, range(args.inflight)))
             wall = time.perf_counter() - started
             cpu = app.cpu_seconds() - cpu_before
+            if spy is not None:
+                spy.send_signal(2)  # SIGINT: py-spy writes what it recorded
+                spy.wait(timeout=30)
             sampling = False
             sampler.join()
 
