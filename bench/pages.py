@@ -131,7 +131,7 @@ def cursors(user) -> dict[str, str]:
     count = rows.count()
 
     def before(index: int) -> str:
-        return Cursor.of(rows[max(index, 0)]).encode()
+        return Cursor.of(rows[min(max(index, 0), count - 1)]).encode()
 
     last_gallery = (count - 1) // GALLERY_PAGE * GALLERY_PAGE
     last_api = (count - 1) // API_PAGE * API_PAGE
