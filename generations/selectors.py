@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from byok.catalogue import PROVIDERS as CATALOGUE
 from byok.models import ApiConfiguration, ImageModel
+from generations.counts import cached_count, count_keep, count_kept
 from generations.models import GenerationInput, Image, ImageGeneration
 from generations.search import first_matching, gin_matches, search_words
 
@@ -195,25 +196,28 @@ def gallery_page(
     filters: GalleryFilters,
     before: Cursor | None = None,
     after: Cursor | None = None,
+    oldest: bool = False,
     size: int = 24,
 ) -> GalleryPage:
     """One page of the gallery by keyset: the `size` generations just older than `before`,
-    or just newer than `after`, or the newest ones. Each is an index range scan on
-    (user, created_at, id), as fast on the last page as on the first (no OFFSET), and a
-    page's link keeps showing the same rows while new generations arrive."""
+    or just newer than `after`, or the oldest ones (`oldest`), or the newest ones. Each is an
+    index range scan on (user, created_at, id), as fast on the last page as on the first (no
+    OFFSET), and a page's link keeps showing the same rows while new generations arrive."""
     queryset = gallery_generations(user=user, filters=filters)
     words = search_words(filters.query)
 
     def first(rows: QuerySet, limit: int) -> list[ImageGeneration]:
         return first_matching(rows, limit, user=user, words=words, fields=CARD_KEY_FIELDS)
 
-    if after is not None:
-        rows = first(queryset.filter(_newer_than(after)).order_by("created_at", "pk"), size + 1)
-        if len(rows) > size:
+    if after is not None or oldest:
+        ascending = queryset.filter(_newer_than(after)) if after is not None else queryset
+        rows = first(ascending.order_by("created_at", "pk"), size + 1)
+        if len(rows) > size or (oldest and rows):
             page = list(reversed(rows[:size]))
             older = Cursor.of(page[-1])
-            has_older = bool(first(queryset.filter(_older_than(older)), 1))
-            return GalleryPage(page, newer=Cursor.of(page[0]), older=older if has_older else None)
+            has_older = not oldest and bool(first(queryset.filter(_older_than(older)), 1))
+            newer = Cursor.of(page[0]) if len(rows) > size else None
+            return GalleryPage(page, newer=newer, older=older if has_older else None)
         # Nothing newer beyond this page: that is the newest page, shown whole.
         before = None
     rows = first(queryset.filter(_older_than(before)) if before else queryset, size + 1)
@@ -227,48 +231,148 @@ def gallery_page(
     return GalleryPage(page, newer=newer, older=older)
 
 
+def _searched(queryset: QuerySet, *, user, words: list[str]) -> QuerySet:
+    """`queryset` narrowed to the prompts that have every word of a search, as a plain filter
+    (for counting, where `first_matching`'s bounded window does not apply)."""
+    if not words:
+        return queryset
+    if connection.vendor == "postgresql":
+        return queryset.filter(pk__in=gin_matches(user=user, words=words))
+    for word in words:
+        queryset = queryset.filter(prompt__icontains=word)
+    return queryset
+
+
+# How deep a legacy `?page=N` link may reach: past it, the oldest page is shown.
+LEGACY_PAGE_MAX = 100_000
+
+
+def gallery_page_number(*, user, filters: GalleryFilters, number: int, size: int = 24):
+    """Page `number` (from 1, newest first) of the gallery, for links made when the gallery
+    was paged by number: the row just before it is found in the index alone (creation time
+    and id, no other column read), and the page is then the keyset page after it, whose links
+    are cursors. A number past the last page shows the oldest page."""
+    if number <= 1:
+        return gallery_page(user=user, filters=filters, size=size)
+    queryset = _searched(
+        gallery_generations(user=user, filters=filters),
+        user=user,
+        words=search_words(filters.query),
+    )
+    offset = (min(number, LEGACY_PAGE_MAX) - 1) * size - 1
+    boundary = queryset.values_list("created_at", "pk")[offset : offset + 2]
+    if len(boundary) < 2:  # page `number` would be empty (or is the last row alone)
+        return gallery_page(user=user, filters=filters, oldest=True, size=size)
+    created_at, pk = boundary[0]
+    return gallery_page(
+        user=user, filters=filters, before=Cursor(created_at=created_at, pk=pk), size=size
+    )
+
+
 # A count up to this many rows is exact on every request (a bounded scan); above it, the
-# count is computed once and kept in the cache for COUNT_CACHE_SECONDS (or until the user
-# deletes from the gallery), so a 10,000-generation gallery does not count its rows on every
-# page view. Counts of a search are always kept: counting the matches of a common word
+# count is computed once and kept in the cache (generations.counts: forgotten when the user
+# creates or deletes a generation), so a 10,000-generation gallery does not count its rows on
+# every page view. Counts of a search are always kept: counting the matches of a common word
 # means testing every prompt of the user.
 COUNT_EXACT_UP_TO = 1000
-COUNT_CACHE_SECONDS = 60
-
-
-def _count_version_key(user) -> str:
-    return f"gallery-count-version:{user.pk}"
 
 
 def gallery_count(*, user, filters: GalleryFilters) -> int:
     """How many generations match `filters` (see COUNT_EXACT_UP_TO)."""
-    version = cache.get(_count_version_key(user), 0)
-    key = f"gallery-count:{user.pk}:{version}:{filters.cache_key}"
-    count = cache.get(key)
-    if count is not None:
-        return count
     queryset = gallery_generations(user=user, filters=filters).order_by()
     words = search_words(filters.query)
+    name = f"gallery:{filters.cache_key}"
     if words:
-        if connection.vendor == "postgresql":
-            queryset = queryset.filter(pk__in=gin_matches(user=user, words=words))
-        else:
-            for word in words:
-                queryset = queryset.filter(prompt__icontains=word)
-        count = queryset.count()
-        cache.set(key, count, COUNT_CACHE_SECONDS)
+        return cached_count(
+            user_id=user.pk,
+            name=name,
+            count=lambda: _searched(queryset, user=user, words=words).count(),
+        )
+    count = count_kept(user_id=user.pk, name=name)
+    if count is not None:
         return count
     count = queryset.values("pk")[: COUNT_EXACT_UP_TO + 1].count()
     if count > COUNT_EXACT_UP_TO:
         count = queryset.count()
-        cache.set(key, count, COUNT_CACHE_SECONDS)
+        count_keep(user_id=user.pk, name=name, value=count)
     return count
 
 
-def gallery_count_forget(*, user) -> None:
-    """Drop the user's cached counts (after a deletion from the dashboard)."""
-    key = _count_version_key(user)
-    cache.set(key, cache.get(key, 0) + 1, None)
+# --- the API's list: numbered pages and cursors ------------------------------------------------
+
+
+@dataclass
+class ListPage:
+    generations: list[ImageGeneration]
+    count: int
+    newer: Cursor | None  # `after` this for the page before; None on the first page
+    older: Cursor | None  # `before` this for the page after; None on the last page
+
+
+def _whole(user, keys: list[tuple[datetime, uuid.UUID]]) -> list[ImageGeneration]:
+    """The generations of `keys` (creation time, id), read whole, in that order."""
+    by_pk = {g.pk: g for g in generations_for(user=user).filter(pk__in=[pk for _t, pk in keys])}
+    return [by_pk[pk] for _t, pk in keys if pk in by_pk]
+
+
+def generations_count(*, user) -> int:
+    """How many generations the user has (cached: generations.counts)."""
+    return cached_count(
+        user_id=user.pk,
+        name="all",
+        count=ImageGeneration.objects.filter(user=user).count,
+    )
+
+
+def generations_list_page(
+    *,
+    user,
+    number: int | None = None,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    size: int = 20,
+) -> ListPage | None:
+    """One page of the user's generations, newest first: page `number` (from 1), or the
+    `size` just older than `before`, or just newer than `after` (the first page when fewer
+    remain). The page's rows are found in the index on (user, created_at, id) alone (an
+    index range scan from a cursor; for a page number, its position in the same index, no
+    other column read), then read whole by id. None for a page number past the last."""
+    keys_of = (
+        ImageGeneration.objects.filter(user=user)
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", "pk")
+    )
+    offset = 0
+    if after is not None:
+        keys = list(keys_of.filter(_newer_than(after)).order_by("created_at", "pk")[: size + 1])
+        if len(keys) > size:
+            keys = keys[:size][::-1]
+            older = Cursor(*keys[-1])
+            rows = _whole(user, keys)
+            return ListPage(rows, generations_count(user=user), Cursor(*keys[0]), older)
+        before = None  # fewer than a page newer: the first page
+    if before is not None:
+        keys = list(keys_of.filter(_older_than(before))[: size + 1])
+    else:
+        offset = (min(number or 1, LEGACY_PAGE_MAX) - 1) * size
+        keys = list(keys_of[offset : offset + size + 1])
+        if not keys and offset:
+            return None
+    more = len(keys) > size
+    keys = keys[:size]
+    if more or not keys or before is not None:
+        count = generations_count(user=user)
+    else:
+        # The last page of numbered pages tells how many rows there are: keep it.
+        count = offset + len(keys)
+        count_keep(user_id=user.pk, name="all", value=count)
+    newer = None
+    if before is not None:
+        newer = Cursor(*keys[0]) if keys else before
+    elif keys and offset:
+        newer = Cursor(*keys[0])
+    older = Cursor(*keys[-1]) if more else None
+    return ListPage(_whole(user, keys), count, newer, older)
 
 
 FILTER_CHOICES_CACHE_SECONDS = 300
