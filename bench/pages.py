@@ -1,24 +1,31 @@
-"""Page latency and SQL query counts with a big gallery.
+"""Page latency, SQL query counts and throughput with a big gallery.
 
-    .venv/bin/python bench/pages.py [--requests 200]
+    .venv/bin/python bench/pages.py [--requests 200] [--seconds 20] [--only /api/]
 
 Seeds 10,000 generations (each with its image row) for one user and 100,000 generations in
-total (nine other users with 10,000 each), plus a user with only 10. Then:
-  * p50/p95 over HTTP, through gunicorn with DEBUG off, of every dashboard page for the
-    10,000-row user: the overview, generate (with its latest results), the gallery's first
-    page, a page in the middle of the gallery (`?before=<cursor>`: keyset, no OFFSET), the
-    gallery searched (one word every prompt has, and one only one prompt has) and filtered,
-    keys, the usage page (every generation priced and in the running period: its worst
-    case), billing, /api/generations/ and /api/usage/;
+total (nine other users with 10,000 each), plus a user with only 10. Then, through gunicorn
+with the repo's gunicorn.conf.py as shipped (no workers/threads override) and DEBUG off:
+  * two walks through the whole gallery by its "Older" links (417 pages: first with no card
+    rendered yet, then again) and one through the API list by `pagination.next` (500 pages);
+  * p50/p95 of every dashboard page for the 10,000-row user: the overview, generate, the
+    gallery's first page, page 200 and the last page (as the "Older" links reach them, as
+    `?oldest=1` and as legacy `?page=N` links), the gallery searched (one word every prompt
+    has, and one only one prompt has) and filtered, keys, usage (every generation priced and
+    in the running period: its worst case), billing, /api/generations/ at page 1 / 200 / 500
+    (the last) by number and by cursor, and /api/usage/; the load average before each;
   * the SQL query count of each page (CaptureQueriesContext, in-process) for the 10-row user
-    and the 10,000-row user: it must not grow with rows.
-Target: p95 ≤ 30 ms per page.
+    and the 10,000-row user: it must not grow with rows;
+  * throughput: THREADS concurrent keep-alive clients for --seconds on the gallery's first
+    page, a deep page and the overview: requests per second, p50/p95, errors.
+Targets: p95 ≤ 30 ms per page, ≥ 120 requests per second on the gallery.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
+import re
 import threading
 import time
 from decimal import Decimal
@@ -233,6 +240,34 @@ def throughput(url: str, cookie: str, seconds: float) -> dict:
     }
 
 
+def walk(session, base: str, first: str, next_of, limit: int = 1000) -> tuple[list[float], int]:
+    """Follow a list from `first` to its end as a user (or a client) would, timing each page:
+    (timings, pages). `next_of(response)` is the next page's URL, or None on the last."""
+    timings, url = [], first
+    while url and len(timings) < limit:
+        t0 = time.perf_counter()
+        response = session.get(base + url, timeout=30)
+        timings.append(time.perf_counter() - t0)
+        assert response.status_code == 200, (url, response.status_code)
+        url = next_of(response)
+    return timings, len(timings)
+
+
+def gallery_older(response) -> str | None:
+    found = re.search(r'href="([^"]+)" rel="next"', response.text)
+    return html.unescape(found.group(1)) if found else None
+
+
+def api_next(response) -> str | None:
+    """`pagination.next`; by page number where the API has no cursors (before issue 17)."""
+    pagination = response.json()["pagination"]
+    if pagination.get("next"):
+        return f"/api/generations/?before={pagination['next']}"
+    if "next" not in pagination and pagination["page"] < pagination["pages"]:
+        return f"/api/generations/?page={pagination['page'] + 1}"
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
@@ -265,6 +300,26 @@ def main() -> None:
         with DefaultGunicorn(stack.env) as app:
             session = session_for(big)
             cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+            # First: every page of the gallery, newest to oldest, by its "Older" links, and
+            # every page of the API list by `pagination.next`; each page seen for the first
+            # time (its cards not rendered yet), as a user paging through gets them.
+            walks = {}
+            if not args.only:
+                before = load()
+                walks["gallery, newest → oldest by “Older” (cards not cached yet)"] = (
+                    *walk(session, app.url, "/dashboard/gallery/", gallery_older),
+                    before,
+                )
+                before = load()
+                walks["gallery, the same walk again (cards cached)"] = (
+                    *walk(session, app.url, "/dashboard/gallery/", gallery_older),
+                    before,
+                )
+                before = load()
+                walks["API list, every page by pagination.next (before: by ?page=N+1)"] = (
+                    *walk(session, app.url, "/api/generations/", api_next),
+                    before,
+                )
             results = {}
             for page in pages:
                 url = app.url + page.format(**marks)
@@ -314,6 +369,15 @@ def main() -> None:
                 f"{page:68} {before.split()[0]:>5} {status:>6} {p50:7.1f} {p95:7.1f} "
                 f"{size:7d} {q_small:6d} {q_big:7d}  {'OK' if ok else 'MISS'}"
             )
+        if walks:
+            print()
+            print("Walks (sequential, each page once):")
+            for name, (timings, count, before) in walks.items():
+                ms = [t * 1000 for t in timings]
+                print(
+                    f"  {name:62} load {before.split()[0]:>5}  {count} pages  "
+                    f"p50 {pct(ms, 50):.1f} ms  p95 {pct(ms, 95):.1f} ms  max {max(ms):.1f} ms"
+                )
         if rates:
             print()
             print(
