@@ -130,7 +130,10 @@ class Cursor:
         micros, _sep, pk = (raw or "").partition("-")
         if not micros.isdigit() or len(micros) > 18 or len(pk) != 32:
             raise ValueError(raw)
-        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        try:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        except OverflowError:  # past the year 9999
+            raise ValueError(raw) from None
         return cls(created_at=moment, pk=uuid.UUID(hex=pk))
 
     @classmethod

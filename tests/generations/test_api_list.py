@@ -139,6 +139,7 @@ def test_a_cursor_page_says_the_count_but_not_a_number(logged_in, user):
         {"before": "garbage"},
         {"after": "1-" + "g" * 32},
         {"before": "9" * 19 + "-" + "a" * 32},
+        {"before": "9" * 18 + "-" + "a" * 32},
         {"after": ""},
     ],
 )
