@@ -4,7 +4,8 @@ middleware chain, session and user queries, the view, templates), DEBUG off, Pos
     .venv/bin/python bench/profile_page.py [--url /dashboard/gallery/] [--requests 300] [--cold]
 
 Seeds one user with 10,000 generations (bench/pages.py's rows). --cold empties the cache
-before every request (a page whose cards were never rendered). Prints the mean time per
+before every request; --cold-cards renders every card again (a page seen for the first
+time), the rest (counts, filter lists) staying cached. Prints the mean time per
 request, the SQL statements of one request and the functions that cost the most.
 """
 
@@ -24,6 +25,9 @@ def main() -> None:
     parser.add_argument("--url", default="/dashboard/gallery/")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--cold", action="store_true", help="empty the cache before each")
+    parser.add_argument(
+        "--cold-cards", action="store_true", help="no card rendered yet (the rest cached)"
+    )
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
 
@@ -32,6 +36,8 @@ def main() -> None:
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
+
+        from generations import cards
 
         user = make_user()
         seed_generations(user, make_configuration(user), 10_000)
@@ -50,6 +56,8 @@ def main() -> None:
         for _ in range(args.requests):
             if args.cold:
                 cache.clear()
+            if args.cold_cards:
+                cards.CARD_VERSION += 1
             profile.enable()
             client.get(args.url)
             profile.disable()

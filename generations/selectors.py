@@ -37,6 +37,16 @@ def generations_for(*, user) -> QuerySet[ImageGeneration]:
     )
 
 
+def generations_for_cards(*, user, pks) -> QuerySet[ImageGeneration]:
+    """The user's generations `pks` with what their cards show (generations.cards): model,
+    provider and images; not the parent row nor an edit's inputs, which no card shows."""
+    return (
+        ImageGeneration.objects.filter(user=user, pk__in=pks)
+        .select_related("model", "provider")
+        .prefetch_related(Prefetch("images", queryset=Image.objects.order_by("index")))
+    )
+
+
 def generation_get(*, user, pk) -> ImageGeneration:
     """The user's generation `pk`; Http404 when it is missing, malformed or someone else's."""
     return get_object_or_404(generations_for(user=user), pk=pk)
