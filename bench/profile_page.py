@@ -51,6 +51,21 @@ def main() -> None:
         for query in ctx.captured_queries:
             print(f"  {query['time']} s  {query['sql'][:150]}")
 
+        plain = []
+        for _ in range(args.requests):
+            if args.cold:
+                cache.clear()
+            if args.cold_cards:
+                cards.CARD_VERSION += 1
+            t0 = time.perf_counter()
+            client.get(args.url)
+            plain.append((time.perf_counter() - t0) * 1000)
+        plain.sort()
+        print(
+            f"\n{args.url}: p50 {plain[len(plain) // 2]:.2f} ms, "
+            f"p95 {plain[int(len(plain) * 0.95)]:.2f} ms per request (not profiled)"
+        )
+
         profile = cProfile.Profile()
         started = time.perf_counter()
         for _ in range(args.requests):
