@@ -37,13 +37,43 @@ def generations_for(*, user) -> QuerySet[ImageGeneration]:
     )
 
 
+# What generations.cards.with_card_data reads of a generation.
+CARD_FIELDS = (
+    "id",
+    "user_id",
+    "configuration_id",
+    "model_id",
+    "provider_id",
+    "parent_id",
+    "prompt",
+    "parameters",
+    "status",
+    "error_message",
+    "cost_estimate",
+    "duration_ms",
+    "images_filtered",
+    "created_at",
+    "updated_at",
+)
+
+
 def generations_for_cards(*, user, pks) -> QuerySet[ImageGeneration]:
     """The user's generations `pks` with what their cards show (generations.cards): model,
     provider and images; not the parent row nor an edit's inputs, which no card shows."""
     return (
         ImageGeneration.objects.filter(user=user, pk__in=pks)
         .select_related("model", "provider")
-        .prefetch_related(Prefetch("images", queryset=Image.objects.order_by("index")))
+        # Only the columns the cards show: not the model's capabilities (a JSON document
+        # decoded per row) nor the images' paths.
+        .only(*CARD_FIELDS, "model__name", "provider__name")
+        .prefetch_related(
+            Prefetch(
+                "images",
+                queryset=Image.objects.order_by("index").only(
+                    "id", "generation_id", "index", "width", "height", "format"
+                ),
+            )
+        )
     )
 
 

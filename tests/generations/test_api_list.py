@@ -150,6 +150,16 @@ def test_a_damaged_cursor_is_a_400_with_a_sentence(logged_in, user, query):
     assert answer.json()["error"].startswith("This cursor is not one Bambi gave out")
 
 
+def test_the_cursor_sentence_follows_the_language(user):
+    from django.test import Client
+
+    french = Client(headers={"Accept-Language": "fr"})
+    french.force_login(user)
+    answer = french.get(LIST, {"before": "garbage"})
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith("Ce curseur n’a pas été donné par Bambi")
+
+
 def test_a_page_and_a_cursor_together_are_a_400(logged_in, user):
     made = make_generations(user, 3)
     cursor = Cursor.of(made[1]).encode()
