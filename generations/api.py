@@ -24,10 +24,11 @@ from billing.plans import plan_for
 from byok.models import ApiConfiguration
 from generations.deletion import generation_delete
 from generations.forms import GenerationForm
+from generations.paging import generations_list_page
 from generations.quota import usage_for
 from generations.rows import GenerationOut, GenerationPage, UsageOut
 from generations.schemas import GenerationCreate, ListCursor, PageNumber
-from generations.selectors import generation_get, generations_list_page
+from generations.selectors import generation_get
 from generations.services import generation_run
 from generations.spending import budgets_for, spending_for, usage_periods
 from tokens.services import active_tokens

@@ -8,6 +8,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db.models import Prefetch, QuerySet
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +21,51 @@ from django.utils.translation import gettext as _
 from bambi.templatetags.bambi_format import seconds, usd
 from generations import labels
 from generations.forms import OPTION_CAPABILITIES
-from generations.models import ImageGeneration
-from generations.selectors import generations_for_cards
+from generations.models import Image, ImageGeneration
 
 # The options a generation's settings are read back from (the "use these settings again" link).
 FORM_OPTION_FIELDS = ["count", *OPTION_CAPABILITIES]
 
 # --- what a generation looks like on a page ------------------------------------------------------
+
+# What generations.cards.with_card_data reads of a generation.
+CARD_FIELDS = (
+    "id",
+    "user_id",
+    "configuration_id",
+    "model_id",
+    "provider_id",
+    "parent_id",
+    "prompt",
+    "parameters",
+    "status",
+    "error_message",
+    "cost_estimate",
+    "duration_ms",
+    "images_filtered",
+    "created_at",
+    "updated_at",
+)
+
+
+def generations_for_cards(*, user, pks) -> QuerySet[ImageGeneration]:
+    """The user's generations `pks` with what their cards show: model,
+    provider and images; not the parent row nor an edit's inputs, which no card shows."""
+    return (
+        ImageGeneration.objects.filter(user=user, pk__in=pks)
+        .select_related("model", "provider")
+        # Only the columns the cards show: not the model's capabilities (a JSON document
+        # decoded per row) nor the images' paths.
+        .only(*CARD_FIELDS, "model__name", "provider__name")
+        .prefetch_related(
+            Prefetch(
+                "images",
+                queryset=Image.objects.order_by("index").only(
+                    "id", "generation_id", "index", "width", "height", "format"
+                ),
+            )
+        )
+    )
 
 
 def rerun_url(generation: ImageGeneration, generate_url: str = "") -> str:

@@ -21,6 +21,7 @@ from accounts.services import onboarding_gallery_seen
 from generations.cards import SENTINEL_ID, rendered_generations
 from generations.deletion import generations_delete
 from generations.models import ImageGeneration
+from generations.paging import gallery_page_number
 from generations.selectors import (
     Cursor,
     GalleryFilters,
@@ -28,7 +29,6 @@ from generations.selectors import (
     gallery_count,
     gallery_filter_choices,
     gallery_page,
-    gallery_page_number,
 )
 
 GALLERY_PAGE_SIZE = 24

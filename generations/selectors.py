@@ -37,46 +37,6 @@ def generations_for(*, user) -> QuerySet[ImageGeneration]:
     )
 
 
-# What generations.cards.with_card_data reads of a generation.
-CARD_FIELDS = (
-    "id",
-    "user_id",
-    "configuration_id",
-    "model_id",
-    "provider_id",
-    "parent_id",
-    "prompt",
-    "parameters",
-    "status",
-    "error_message",
-    "cost_estimate",
-    "duration_ms",
-    "images_filtered",
-    "created_at",
-    "updated_at",
-)
-
-
-def generations_for_cards(*, user, pks) -> QuerySet[ImageGeneration]:
-    """The user's generations `pks` with what their cards show (generations.cards): model,
-    provider and images; not the parent row nor an edit's inputs, which no card shows."""
-    return (
-        ImageGeneration.objects.filter(user=user, pk__in=pks)
-        .select_related("model", "provider")
-        # Only the columns the cards show: not the model's capabilities (a JSON document
-        # decoded per row) nor the images' paths.
-        .only(*CARD_FIELDS, "model__name", "provider__name")
-        .prefetch_related(
-            Prefetch(
-                "images",
-                queryset=Image.objects.order_by("index").only(
-                    "id", "generation_id", "index", "width", "height", "format"
-                ),
-            )
-        )
-    )
-
-
 def generation_get(*, user, pk) -> ImageGeneration:
     """The user's generation `pk`; Http404 when it is missing, malformed or someone else's."""
     return get_object_or_404(generations_for(user=user), pk=pk)
@@ -192,7 +152,7 @@ class GalleryPage:
         return self.newer is None
 
 
-def _older_than(cursor: Cursor) -> Q:
+def older_than(cursor: Cursor) -> Q:
     # The first condition is implied by the second; it is there so that PostgreSQL can use it
     # as the range of its index scan on (user, created_at, id).
     return Q(created_at__lte=cursor.created_at) & (
@@ -200,7 +160,7 @@ def _older_than(cursor: Cursor) -> Q:
     )
 
 
-def _newer_than(cursor: Cursor) -> Q:
+def newer_than(cursor: Cursor) -> Q:
     return Q(created_at__gte=cursor.created_at) & (
         Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
     )
@@ -253,17 +213,17 @@ def gallery_page(
         return first_matching(rows, limit, user=user, words=words, fields=CARD_KEY_FIELDS)
 
     if after is not None or oldest:
-        ascending = queryset.filter(_newer_than(after)) if after is not None else queryset
+        ascending = queryset.filter(newer_than(after)) if after is not None else queryset
         rows = first(ascending.order_by("created_at", "pk"), size + 1)
         if len(rows) > size or (oldest and rows):
             page = list(reversed(rows[:size]))
             older = Cursor.of(page[-1])
-            has_older = not oldest and bool(first(queryset.filter(_older_than(older)), 1))
+            has_older = not oldest and bool(first(queryset.filter(older_than(older)), 1))
             newer = Cursor.of(page[0]) if len(rows) > size else None
             return GalleryPage(page, newer=newer, older=older if has_older else None)
         # Nothing newer beyond this page: that is the newest page, shown whole.
         before = None
-    rows = first(queryset.filter(_older_than(before)) if before else queryset, size + 1)
+    rows = first(queryset.filter(older_than(before)) if before else queryset, size + 1)
     page = rows[:size]
     # A page reached with `before` has newer rows: the link was made on one of them. (Were
     # they all deleted since, "newer" shows the newest page, which is this one.)
@@ -274,7 +234,7 @@ def gallery_page(
     return GalleryPage(page, newer=newer, older=older)
 
 
-def _searched(queryset: QuerySet, *, user, words: list[str]) -> QuerySet:
+def searched(queryset: QuerySet, *, user, words: list[str]) -> QuerySet:
     """`queryset` narrowed to the prompts that have every word of a search, as a plain filter
     (for counting, where `first_matching`'s bounded window does not apply)."""
     if not words:
@@ -284,32 +244,6 @@ def _searched(queryset: QuerySet, *, user, words: list[str]) -> QuerySet:
     for word in words:
         queryset = queryset.filter(prompt__icontains=word)
     return queryset
-
-
-# How deep a legacy `?page=N` link may reach: past it, the oldest page is shown.
-LEGACY_PAGE_MAX = 100_000
-
-
-def gallery_page_number(*, user, filters: GalleryFilters, number: int, size: int = 24):
-    """Page `number` (from 1, newest first) of the gallery, for links made when the gallery
-    was paged by number: the row just before it is found in the index alone (creation time
-    and id, no other column read), and the page is then the keyset page after it, whose links
-    are cursors. A number past the last page shows the oldest page."""
-    if number <= 1:
-        return gallery_page(user=user, filters=filters, size=size)
-    queryset = _searched(
-        gallery_generations(user=user, filters=filters),
-        user=user,
-        words=search_words(filters.query),
-    )
-    offset = (min(number, LEGACY_PAGE_MAX) - 1) * size - 1
-    boundary = queryset.values_list("created_at", "pk")[offset : offset + 2]
-    if len(boundary) < 2:  # page `number` would be empty (or is the last row alone)
-        return gallery_page(user=user, filters=filters, oldest=True, size=size)
-    created_at, pk = boundary[0]
-    return gallery_page(
-        user=user, filters=filters, before=Cursor(created_at=created_at, pk=pk), size=size
-    )
 
 
 # A count up to this many rows is exact on every request (a bounded scan); above it, the
@@ -329,7 +263,7 @@ def gallery_count(*, user, filters: GalleryFilters) -> int:
         return cached_count(
             user_id=user.pk,
             name=name,
-            count=lambda: _searched(queryset, user=user, words=words).count(),
+            count=lambda: searched(queryset, user=user, words=words).count(),
         )
     count = count_kept(user_id=user.pk, name=name)
     if count is not None:
@@ -339,83 +273,6 @@ def gallery_count(*, user, filters: GalleryFilters) -> int:
         count = queryset.count()
         count_keep(user_id=user.pk, name=name, value=count)
     return count
-
-
-# --- the API's list: numbered pages and cursors ------------------------------------------------
-
-
-@dataclass
-class ListPage:
-    generations: list[ImageGeneration]
-    count: int
-    newer: Cursor | None  # `after` this for the page before; None on the first page
-    older: Cursor | None  # `before` this for the page after; None on the last page
-
-
-def _whole(user, keys: list[tuple[datetime, uuid.UUID]]) -> list[ImageGeneration]:
-    """The generations of `keys` (creation time, id), read whole, in that order."""
-    by_pk = {g.pk: g for g in generations_for(user=user).filter(pk__in=[pk for _t, pk in keys])}
-    return [by_pk[pk] for _t, pk in keys if pk in by_pk]
-
-
-def generations_count(*, user) -> int:
-    """How many generations the user has (cached: generations.counts)."""
-    return cached_count(
-        user_id=user.pk,
-        name="all",
-        count=ImageGeneration.objects.filter(user=user).count,
-    )
-
-
-def generations_list_page(
-    *,
-    user,
-    number: int | None = None,
-    before: Cursor | None = None,
-    after: Cursor | None = None,
-    size: int = 20,
-) -> ListPage | None:
-    """One page of the user's generations, newest first: page `number` (from 1), or the
-    `size` just older than `before`, or just newer than `after` (the first page when fewer
-    remain). The page's rows are found in the index on (user, created_at, id) alone (an
-    index range scan from a cursor; for a page number, its position in the same index, no
-    other column read), then read whole by id. None for a page number past the last."""
-    keys_of = (
-        ImageGeneration.objects.filter(user=user)
-        .order_by("-created_at", "-pk")
-        .values_list("created_at", "pk")
-    )
-    offset = 0
-    if after is not None:
-        keys = list(keys_of.filter(_newer_than(after)).order_by("created_at", "pk")[: size + 1])
-        if len(keys) > size:
-            keys = keys[:size][::-1]
-            older = Cursor(*keys[-1])
-            rows = _whole(user, keys)
-            return ListPage(rows, generations_count(user=user), Cursor(*keys[0]), older)
-        before = None  # fewer than a page newer: the first page
-    if before is not None:
-        keys = list(keys_of.filter(_older_than(before))[: size + 1])
-    else:
-        offset = (min(number or 1, LEGACY_PAGE_MAX) - 1) * size
-        keys = list(keys_of[offset : offset + size + 1])
-        if not keys and offset:
-            return None
-    more = len(keys) > size
-    keys = keys[:size]
-    if more or not keys or before is not None:
-        count = generations_count(user=user)
-    else:
-        # The last page of numbered pages tells how many rows there are: keep it.
-        count = offset + len(keys)
-        count_keep(user_id=user.pk, name="all", value=count)
-    newer = None
-    if before is not None:
-        newer = Cursor(*keys[0]) if keys else before
-    elif keys and offset:
-        newer = Cursor(*keys[0])
-    older = Cursor(*keys[-1]) if more else None
-    return ListPage(_whole(user, keys), count, newer, older)
 
 
 FILTER_CHOICES_CACHE_SECONDS = 300
