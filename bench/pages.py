@@ -319,12 +319,12 @@ def main() -> None:
                     *walk(session, app.url, "/dashboard/gallery/", gallery_older),
                     before,
                 )
-                before = load()
+                before = settle()
                 walks["gallery, the same walk again (cards cached)"] = (
                     *walk(session, app.url, "/dashboard/gallery/", gallery_older),
                     before,
                 )
-                before = load()
+                before = settle()
                 walks["API list, every page by pagination.next (before: by ?page=N+1)"] = (
                     *walk(session, app.url, "/api/generations/", api_next),
                     before,
