@@ -208,6 +208,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": _url_setting("CACHE_URL", env.cache, "locmemcache://", "redis://cache:6379/0")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Django's default of 300 entries holds a dozen gallery pages' rendered cards
+    # (generations.cards): a user paging through a big gallery had every card rendered again.
+    # 20,000 entries (cards are ~2 kB) keep a 10,000-generation gallery for ~40 MB a process.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault(
+        "MAX_ENTRIES", _number("CACHE_MAX_ENTRIES", 20_000, int)
+    )
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -10,13 +10,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from bambi.admin_paging import BigTableAdmin
 from generations import storage
 from generations.deletion import generations_delete, images_delete
 from generations.models import ApiUsage, GenerationInput, Image, ImageGeneration
 from generations.views import _stream
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BigTableAdmin):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -77,7 +78,8 @@ class ImageGenerationAdmin(ReadOnlyAdmin):
         "created_at",
     )
     search_fields = ("user__email", "prompt", "id")
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its list of years is a SELECT DISTINCT over every row on every page
+    # view (22 ms at 100,000 generations, growing); the "created at" filter above stays.
     list_select_related = ("user", "model")
     raw_id_fields = ("parent",)
     inlines = [ImageInline, InputInline]

@@ -7,7 +7,6 @@ and its refusals (PlanLimitReached, RateLimitExceeded, GenerationFailed) answer 
 # No `from __future__ import annotations`: ninja reads these views' annotations at import,
 # through decorators (sensitive_variables) whose globals are not this module's.
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -26,10 +25,11 @@ from billing.plans import plan_for
 from byok.models import ApiConfiguration
 from generations.deletion import generation_delete
 from generations.forms import GenerationForm
+from generations.paging import generations_list_page
 from generations.quota import usage_for
 from generations.rows import GenerationOut, GenerationPage, UsageOut
-from generations.schemas import GenerationCreate, PageNumber
-from generations.selectors import generation_get, generations_for
+from generations.schemas import GenerationCreate, ListCursor, PageNumber
+from generations.selectors import generation_get
 from generations.services import generation_run
 from generations.spending import budgets_for, spending_for, usage_periods
 from tokens.services import active_tokens
@@ -50,17 +50,41 @@ OwnGeneration = owned(generation_get)
 def generations(
     request: HttpRequest,
     page: PageNumber = Query(1, description="Page number, from 1. A page past the last is a 404."),
+    before: ListCursor = Query(
+        None,
+        description="The page just older than this cursor (`pagination.next`). Walking "
+        "every generation this way never skips or repeats one while new ones arrive.",
+    ),
+    after: ListCursor = Query(
+        None,
+        description="The page just newer than this cursor (`pagination.previous`); the "
+        "first page when fewer than a page are newer.",
+    ),
 ):
-    paginator = Paginator(generations_for(user=request.auth), PAGE_SIZE)
-    if page > paginator.num_pages:
+    """Pages by number (`?page=`) or by cursor (`?before=` / `?after=`, from the
+    `pagination` block of a page): a numbered page moves when generations are added before
+    it, a cursor's does not. Every page is as fast as the first."""
+    if sum(value is not None for value in (before, after, request.GET.get("page"))) > 1:
+        raise ApiError(_("Give one of “page”, “before” or “after”, not several."))
+    found = generations_list_page(
+        user=request.auth,
+        number=page if before is None and after is None else None,
+        before=before,
+        after=after,
+        size=PAGE_SIZE,
+    )
+    if found is None:
         raise ApiError(_("There is no page %(page)d.") % {"page": page}, http_status=404)
+    numbered = before is None and after is None
     return {
-        "data": list(paginator.page(page).object_list),
+        "data": found.generations,
         "pagination": {
-            "page": page,
-            "pages": paginator.num_pages,
-            "count": paginator.count,
+            "page": page if numbered else None,
+            "pages": max(1, -(-found.count // PAGE_SIZE)),
+            "count": found.count,
             "page_size": PAGE_SIZE,
+            "next": found.older.encode() if found.older else None,
+            "previous": found.newer.encode() if found.newer else None,
         },
     }
 

@@ -7,6 +7,7 @@ class GenerationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.services import ACCOUNT_DELETION_HOOKS
+        from generations import signals  # noqa: F401  (cached counts forgotten on create)
         from generations.deletion import user_files_delete
 
         # Image files are not rows: the cascade that deletes the user's rows cannot remove them.

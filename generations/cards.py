@@ -8,6 +8,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db.models import Prefetch, QuerySet
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
@@ -20,19 +21,56 @@ from django.utils.translation import gettext as _
 from bambi.templatetags.bambi_format import seconds, usd
 from generations import labels
 from generations.forms import OPTION_CAPABILITIES
-from generations.models import ImageGeneration
-from generations.selectors import (
-    generations_for,
-)
+from generations.models import Image, ImageGeneration
 
 # The options a generation's settings are read back from (the "use these settings again" link).
 FORM_OPTION_FIELDS = ["count", *OPTION_CAPABILITIES]
 
 # --- what a generation looks like on a page ------------------------------------------------------
 
+# What generations.cards.with_card_data reads of a generation.
+CARD_FIELDS = (
+    "id",
+    "user_id",
+    "configuration_id",
+    "model_id",
+    "provider_id",
+    "parent_id",
+    "prompt",
+    "parameters",
+    "status",
+    "error_message",
+    "cost_estimate",
+    "duration_ms",
+    "images_filtered",
+    "created_at",
+    "updated_at",
+)
 
-def rerun_url(generation: ImageGeneration) -> str:
-    """The generate form prefilled with this generation's prompt and settings."""
+
+def generations_for_cards(*, user, pks) -> QuerySet[ImageGeneration]:
+    """The user's generations `pks` with what their cards show: model,
+    provider and images; not the parent row nor an edit's inputs, which no card shows."""
+    return (
+        ImageGeneration.objects.filter(user=user, pk__in=pks)
+        .select_related("model", "provider")
+        # Only the columns the cards show: not the model's capabilities (a JSON document
+        # decoded per row) nor the images' paths.
+        .only(*CARD_FIELDS, "model__name", "provider__name")
+        .prefetch_related(
+            Prefetch(
+                "images",
+                queryset=Image.objects.order_by("index").only(
+                    "id", "generation_id", "index", "width", "height", "format"
+                ),
+            )
+        )
+    )
+
+
+def rerun_url(generation: ImageGeneration, generate_url: str = "") -> str:
+    """The generate form prefilled with this generation's prompt and settings
+    (`generate_url`: reverse("generate"), when the caller has it)."""
     query = {"prompt": generation.prompt}
     if generation.configuration_id:
         query["config"] = str(generation.configuration_id)
@@ -42,7 +80,7 @@ def rerun_url(generation: ImageGeneration) -> str:
         value = (generation.parameters or {}).get(name)
         if value not in (None, ""):
             query[name] = str(value)
-    return reverse("generate") + "?" + urlencode(query)
+    return (generate_url or reverse("generate")) + "?" + urlencode(query)
 
 
 SENTINEL_ID = uuid.UUID(int=0)
@@ -52,8 +90,8 @@ _BADGES = {"completed": "ok", "failed": "bad"}
 def _url_maker(name: str):
     """reverse() once, then fill in each id: a gallery page needs ~100 of these URLs and
     reverse() per URL was a third of the page's rendering time (bench/pages.py)."""
-    pattern = reverse(name, args=[SENTINEL_ID])
-    return lambda pk: pattern.replace(str(SENTINEL_ID), str(pk))
+    head, tail = reverse(name, args=[SENTINEL_ID]).split(str(SENTINEL_ID))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def with_card_data(generations):
@@ -61,13 +99,14 @@ def with_card_data(generations):
     computed here once rather than with {% url %} and filters per tile and per image.
     Returns the same list."""
     detail_url = _url_maker("generation_detail")
-    edit_url = reverse("generate") + "?edit="
+    generate_url = reverse("generate")
+    edit_url = generate_url + "?edit="
     file_url = _url_maker("image_file")
     thumbnail_url = _url_maker("image_thumbnail")
     status_labels = {value: str(label) for value, label in ImageGeneration.Status.choices}
     for generation in generations:
         parameters = generation.parameters or {}
-        generation.rerun_url = rerun_url(generation)
+        generation.rerun_url = rerun_url(generation, generate_url)
         generation.detail_url = detail_url(generation.pk)
         generation.prompt_short = _shorten(generation.prompt, 120)
         generation.prompt_alt = _shorten(generation.prompt, 80)
@@ -94,16 +133,16 @@ def with_card_data(generations):
         generation.blocked_slots = range(generation.images_filtered or 0)
         generation.card_images = [
             {
-                "id": str(image.pk),
-                "file_url": file_url(image.pk),
-                "download_url": file_url(image.pk) + "?download=1",
-                "thumbnail_url": thumbnail_url(image.pk),
-                "edit_url": edit_url + str(image.pk),
+                "id": image_id,
+                "file_url": file_url(image_id),
+                "download_url": file_url(image_id) + "?download=1",
+                "thumbnail_url": thumbnail_url(image_id),
+                "edit_url": edit_url + image_id,
                 "width": image.width,
                 "height": image.height,
                 "format": (image.format or "").upper(),
             }
-            for image in images
+            for image, image_id in ((image, str(image.pk)) for image in images)
         ]
         meta = [m for m in (generation.model_name, generation.created_display) if m]
         generation.lightbox_json = json.dumps(
@@ -179,7 +218,7 @@ def rendered_generations(rows: list[ImageGeneration], *, user, kind: str) -> lis
     if missing:
         template_name, extra = CARD_TEMPLATES[kind]
         template = get_template(template_name)
-        whole = with_card_data(list(generations_for(user=user).filter(pk__in=missing)))
+        whole = with_card_data(list(generations_for_cards(user=user, pks=missing)))
         fresh = {
             keys[generation.pk]: template.render({"generation": generation, **extra})
             for generation in whole

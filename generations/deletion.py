@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from bambi.ids import parse_uuid
 from generations import storage
+from generations.counts import counts_forget
 from generations.models import GenerationInput, Image, ImageGeneration
 
 
@@ -45,6 +46,7 @@ def generations_delete(*, user: User, generation_ids: Iterable) -> int:
         paths = _paths_of(generations)
         prefixes = [storage.generation_prefix(user.pk, g.pk) for g in generations]
         ImageGeneration.objects.filter(pk__in=[g.pk for g in generations]).delete()
+        counts_forget(user_ids=[user.pk] if generations else [])
 
         def remove_files() -> None:
             storage.files_delete(paths)
@@ -83,6 +85,7 @@ def generations_purge(*, older_than: timedelta) -> tuple[int, int]:
         paths = _paths_of(batch)
         with transaction.atomic():
             deleted, _detail = ImageGeneration.objects.filter(pk__in=[g.pk for g in batch]).delete()
+            counts_forget(user_ids=[g.user_id for g in batch])
         total_generations += len(batch)
         total_files += storage.files_delete(paths)
     return total_generations, total_files

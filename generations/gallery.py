@@ -1,4 +1,5 @@
-"""The gallery page: filters, search, keyset pages, the counted selection's delete."""
+"""The gallery page: filters, search, keyset pages (newest, older, newer, oldest; old `?page=N`
+links too), the counted selection's delete."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ from accounts.services import onboarding_gallery_seen
 from generations.cards import SENTINEL_ID, rendered_generations
 from generations.deletion import generations_delete
 from generations.models import ImageGeneration
+from generations.paging import gallery_page_number
 from generations.selectors import (
     Cursor,
     GalleryFilters,
     ModelChoice,
     gallery_count,
-    gallery_count_forget,
     gallery_filter_choices,
     gallery_page,
 )
@@ -157,13 +158,25 @@ def gallery(request: HttpRequest) -> HttpResponse:
             status=400,
         )
 
-    page = gallery_page(
-        user=request.user,
-        filters=filters,
-        before=cursors.get("before"),
-        after=cursors.get("after"),
-        size=GALLERY_PAGE_SIZE,
-    )
+    number = request.GET.get("page", "")
+    if cursors or not number:
+        page = gallery_page(
+            user=request.user,
+            filters=filters,
+            before=cursors.get("before"),
+            after=cursors.get("after"),
+            oldest=bool(request.GET.get("oldest")) and not cursors,
+            size=GALLERY_PAGE_SIZE,
+        )
+    else:
+        # A link from when the gallery was paged by number (`?page=N`): that page, found
+        # without reading the rows before it; its own links are cursors.
+        page = gallery_page_number(
+            user=request.user,
+            filters=filters,
+            number=int(number) if number.isascii() and number.isdigit() else 1,
+            size=GALLERY_PAGE_SIZE,
+        )
     count = gallery_count(user=request.user, filters=filters) if page.generations else 0
     onboarding_gallery_seen(user=request.user)
     delete_label = {
@@ -188,6 +201,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
             "newest_url": _gallery_url(params) if not page.is_newest else "",
             "newer_url": _gallery_url(params, after=page.newer.encode()) if page.newer else "",
             "older_url": _gallery_url(params, before=page.older.encode()) if page.older else "",
+            "oldest_url": _gallery_url(params, oldest=1) if page.older else "",
             "delete_label": delete_label,
             "api_generation_url": reverse("api:generation", args=[SENTINEL_ID]),
             "sentinel": str(SENTINEL_ID),
@@ -214,7 +228,6 @@ def gallery_delete(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("Select the images to delete first."))
     else:
         deleted = generations_delete(user=request.user, generation_ids=ids)
-        gallery_count_forget(user=request.user)
         messages.success(
             request,
             ngettext(

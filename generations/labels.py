@@ -4,9 +4,11 @@ same table, sent as JSON), so a value reads the same everywhere and in both lang
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 # The order settings are listed in, and their names. "count" is the number of images.
 SETTING_NAMES = {
@@ -76,6 +78,13 @@ def setting_line_text(setting, value) -> str:
 
 def setting_line(name: str, value) -> str:
     """ "Quality: high", "Format: PNG"."""
+    return _setting_line(get_language() or "", name, value if value is None else str(value))
+
+
+# A gallery page lists two dozen generations made with the same few settings: each line is
+# worded once per language (three translations looked up), not once per card.
+@functools.lru_cache(maxsize=2048)
+def _setting_line(language: str, name: str, value: str | None) -> str:
     return setting_line_text(SETTING_NAMES.get(name, name), value_label(name, value))
 
 

@@ -155,10 +155,18 @@ class GenerationOut(Schema):
 
 
 class Pagination(Schema):
-    page: int = Field(ge=1)
+    page: int | None = Field(
+        ge=1, description="The page number asked for; null for a page asked by cursor."
+    )
     pages: int = Field(ge=1)
     count: int = Field(ge=0)
     page_size: int = Field(ge=1)
+    next: str | None = Field(
+        description="Cursor of the next (older) page: ask with `?before=` it. Null on the last."
+    )
+    previous: str | None = Field(
+        description="Cursor of the previous (newer) page: ask with `?after=` it. Null on the first."
+    )
 
 
 class GenerationPage(Schema):

@@ -16,6 +16,7 @@ from bambi.ids import parse_uuid
 from bambi.schemas import RequestSchema, documented_as, not_found_sentence, refuse
 from generations.forms import OPTION_CAPABILITIES
 from generations.inputs import InputSource
+from generations.selectors import Cursor
 
 # What API clients may send in `parameters`: the camelCase of docs/api.md, the form's own names,
 # and the names OpenAI's API uses for the same thing.
@@ -289,4 +290,26 @@ PageNumber = Annotated[
     int,
     BeforeValidator(_page_number),
     WithJsonSchema({"type": "integer", "minimum": 1}),
+]
+
+
+def _cursor(value: Any) -> Cursor | None:
+    if value is None:
+        return None
+    try:
+        return Cursor.decode(value if isinstance(value, str) else "")
+    except ValueError:
+        raise refuse(
+            _(
+                "This cursor is not one Bambi gave out: use the “next” or “previous” value "
+                "of a page's “pagination”, unchanged."
+            )
+        ) from None
+
+
+# A position in the list, as written in `pagination.next` / `pagination.previous`.
+ListCursor = Annotated[
+    Any,
+    BeforeValidator(_cursor),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,18}-[0-9a-f]{32}$"}),
 ]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from byok.catalogue import PROVIDERS as CATALOGUE
 from byok.models import ApiConfiguration, ImageModel
+from generations.counts import cached_count, count_keep, count_kept
 from generations.models import GenerationInput, Image, ImageGeneration
 from generations.search import first_matching, gin_matches, search_words
 
@@ -129,7 +130,10 @@ class Cursor:
         micros, _sep, pk = (raw or "").partition("-")
         if not micros.isdigit() or len(micros) > 18 or len(pk) != 32:
             raise ValueError(raw)
-        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        try:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        except OverflowError:  # past the year 9999
+            raise ValueError(raw) from None
         return cls(created_at=moment, pk=uuid.UUID(hex=pk))
 
     @classmethod
@@ -148,7 +152,7 @@ class GalleryPage:
         return self.newer is None
 
 
-def _older_than(cursor: Cursor) -> Q:
+def older_than(cursor: Cursor) -> Q:
     # The first condition is implied by the second; it is there so that PostgreSQL can use it
     # as the range of its index scan on (user, created_at, id).
     return Q(created_at__lte=cursor.created_at) & (
@@ -156,7 +160,7 @@ def _older_than(cursor: Cursor) -> Q:
     )
 
 
-def _newer_than(cursor: Cursor) -> Q:
+def newer_than(cursor: Cursor) -> Q:
     return Q(created_at__gte=cursor.created_at) & (
         Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
     )
@@ -195,28 +199,31 @@ def gallery_page(
     filters: GalleryFilters,
     before: Cursor | None = None,
     after: Cursor | None = None,
+    oldest: bool = False,
     size: int = 24,
 ) -> GalleryPage:
     """One page of the gallery by keyset: the `size` generations just older than `before`,
-    or just newer than `after`, or the newest ones. Each is an index range scan on
-    (user, created_at, id), as fast on the last page as on the first (no OFFSET), and a
-    page's link keeps showing the same rows while new generations arrive."""
+    or just newer than `after`, or the oldest ones (`oldest`), or the newest ones. Each is an
+    index range scan on (user, created_at, id), as fast on the last page as on the first (no
+    OFFSET), and a page's link keeps showing the same rows while new generations arrive."""
     queryset = gallery_generations(user=user, filters=filters)
     words = search_words(filters.query)
 
     def first(rows: QuerySet, limit: int) -> list[ImageGeneration]:
         return first_matching(rows, limit, user=user, words=words, fields=CARD_KEY_FIELDS)
 
-    if after is not None:
-        rows = first(queryset.filter(_newer_than(after)).order_by("created_at", "pk"), size + 1)
-        if len(rows) > size:
+    if after is not None or oldest:
+        ascending = queryset.filter(newer_than(after)) if after is not None else queryset
+        rows = first(ascending.order_by("created_at", "pk"), size + 1)
+        if len(rows) > size or (oldest and rows):
             page = list(reversed(rows[:size]))
             older = Cursor.of(page[-1])
-            has_older = bool(first(queryset.filter(_older_than(older)), 1))
-            return GalleryPage(page, newer=Cursor.of(page[0]), older=older if has_older else None)
+            has_older = not oldest and bool(first(queryset.filter(older_than(older)), 1))
+            newer = Cursor.of(page[0]) if len(rows) > size else None
+            return GalleryPage(page, newer=newer, older=older if has_older else None)
         # Nothing newer beyond this page: that is the newest page, shown whole.
         before = None
-    rows = first(queryset.filter(_older_than(before)) if before else queryset, size + 1)
+    rows = first(queryset.filter(older_than(before)) if before else queryset, size + 1)
     page = rows[:size]
     # A page reached with `before` has newer rows: the link was made on one of them. (Were
     # they all deleted since, "newer" shows the newest page, which is this one.)
@@ -227,48 +234,45 @@ def gallery_page(
     return GalleryPage(page, newer=newer, older=older)
 
 
+def searched(queryset: QuerySet, *, user, words: list[str]) -> QuerySet:
+    """`queryset` narrowed to the prompts that have every word of a search, as a plain filter
+    (for counting, where `first_matching`'s bounded window does not apply)."""
+    if not words:
+        return queryset
+    if connection.vendor == "postgresql":
+        return queryset.filter(pk__in=gin_matches(user=user, words=words))
+    for word in words:
+        queryset = queryset.filter(prompt__icontains=word)
+    return queryset
+
+
 # A count up to this many rows is exact on every request (a bounded scan); above it, the
-# count is computed once and kept in the cache for COUNT_CACHE_SECONDS (or until the user
-# deletes from the gallery), so a 10,000-generation gallery does not count its rows on every
-# page view. Counts of a search are always kept: counting the matches of a common word
+# count is computed once and kept in the cache (generations.counts: forgotten when the user
+# creates or deletes a generation), so a 10,000-generation gallery does not count its rows on
+# every page view. Counts of a search are always kept: counting the matches of a common word
 # means testing every prompt of the user.
 COUNT_EXACT_UP_TO = 1000
-COUNT_CACHE_SECONDS = 60
-
-
-def _count_version_key(user) -> str:
-    return f"gallery-count-version:{user.pk}"
 
 
 def gallery_count(*, user, filters: GalleryFilters) -> int:
     """How many generations match `filters` (see COUNT_EXACT_UP_TO)."""
-    version = cache.get(_count_version_key(user), 0)
-    key = f"gallery-count:{user.pk}:{version}:{filters.cache_key}"
-    count = cache.get(key)
-    if count is not None:
-        return count
     queryset = gallery_generations(user=user, filters=filters).order_by()
     words = search_words(filters.query)
+    name = f"gallery:{filters.cache_key}"
     if words:
-        if connection.vendor == "postgresql":
-            queryset = queryset.filter(pk__in=gin_matches(user=user, words=words))
-        else:
-            for word in words:
-                queryset = queryset.filter(prompt__icontains=word)
-        count = queryset.count()
-        cache.set(key, count, COUNT_CACHE_SECONDS)
+        return cached_count(
+            user_id=user.pk,
+            name=name,
+            count=lambda: searched(queryset, user=user, words=words).count(),
+        )
+    count = count_kept(user_id=user.pk, name=name)
+    if count is not None:
         return count
     count = queryset.values("pk")[: COUNT_EXACT_UP_TO + 1].count()
     if count > COUNT_EXACT_UP_TO:
         count = queryset.count()
-        cache.set(key, count, COUNT_CACHE_SECONDS)
+        count_keep(user_id=user.pk, name=name, value=count)
     return count
-
-
-def gallery_count_forget(*, user) -> None:
-    """Drop the user's cached counts (after a deletion from the dashboard)."""
-    key = _count_version_key(user)
-    cache.set(key, cache.get(key, 0) + 1, None)
 
 
 FILTER_CHOICES_CACHE_SECONDS = 300

@@ -405,4 +405,11 @@ def test_a_generation_row_keeps_its_fields_and_their_order(
     ]
     listed = logged_in.get("/api/generations/").json()
     assert list(listed) == ["data", "pagination"]
-    assert listed["pagination"] == {"page": 1, "pages": 1, "count": 1, "page_size": 20}
+    assert listed["pagination"] == {
+        "page": 1,
+        "pages": 1,
+        "count": 1,
+        "page_size": 20,
+        "next": None,
+        "previous": None,
+    }

@@ -222,10 +222,19 @@ def test_list_is_paginated_newest_first_and_only_mine(logged_in, user, other_use
         ImageGeneration.objects.create(user=user, prompt=f"prompt {n}", status="completed")
     ImageGeneration.objects.create(user=other_user, prompt="not mine")
     first = logged_in.get("/api/generations/").json()
-    assert first["pagination"] == {"page": 1, "pages": 2, "count": 25, "page_size": 20}
+    pagination = first["pagination"]
+    assert pagination == {
+        "page": 1,
+        "pages": 2,
+        "count": 25,
+        "page_size": 20,
+        "next": pagination["next"],
+        "previous": None,
+    }
     assert first["data"][0]["prompt"] == "prompt 24"
     second = logged_in.get("/api/generations/?page=2").json()
     assert [g["prompt"] for g in second["data"]][-1] == "prompt 0"
+    assert second["pagination"]["next"] is None and second["pagination"]["previous"]
     assert logged_in.get("/api/generations/?page=3").status_code == 404
     assert logged_in.get("/api/generations/?page=abc").status_code == 400
 
