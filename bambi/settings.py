@@ -365,6 +365,9 @@ PROVIDER_READ_TIMEOUT = _number("PROVIDER_READ_TIMEOUT", 120.0)
 IMAGE_DOWNLOAD_MAX_BYTES = _number("IMAGE_DOWNLOAD_MAX_BYTES", 20 * 1024 * 1024, int)
 # Provider answers (JSON with base64 images) are read up to this many bytes, gzip decoded.
 PROVIDER_MAX_RESPONSE_BYTES = env.int("PROVIDER_MAX_RESPONSE_BYTES", default=64 * 1024 * 1024)
+# How long a process keeps a catalogue row it read for a generation (byok.selectors); a
+# change saved in another process is seen within this many seconds. 0: read it every time.
+CATALOGUE_CACHE_SECONDS = _number("CATALOGUE_CACHE_SECONDS", 30.0)
 # Open connections kept per provider address and worker process, reused by the next call
 # (bambi/http.py `api_session`).
 PROVIDER_POOL_SIZE = _number("PROVIDER_POOL_SIZE", 64, int)

@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._harness import ROOT, machine  # noqa: E402
 from bench._pg import free_port  # noqa: E402
 
-MILESTONES = {
-    "Installing Python packages": "packages installed",
-    "Operations to perform": "migrate started",
-    "Bambi is starting": "migrations done",
+MILESTONES = {  # a line scripts/run prints -> what has happened when it appears
+    "Installing Python packages": "venv made",
+    "Operations to perform": "packages installed",
+    "Bambi is starting": "database migrated",
 }
 
 

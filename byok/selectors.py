@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -76,3 +79,36 @@ def key_invalid_reasons(*, user, configurations: list[ApiConfiguration]) -> dict
         if pk not in reasons and detail.get("result", "invalid") == "invalid":
             reasons[pk] = detail.get("reason") or None
     return reasons
+
+
+# --- the catalogue as the generation path reads it ------------------------------------------------
+
+_models: dict = {}  # pk -> (monotonic expiry, ImageModel with its provider)
+
+
+def image_model_for_generation(pk) -> ImageModel | None:
+    """The model `pk` with its provider (active or not: the caller says why it cannot be used),
+    or None.
+
+    Read once and then kept by this process for CATALOGUE_CACHE_SECONDS (30): the catalogue
+    changes a few times a year, a generation reads it every time (one SQL round trip of the
+    ~10 Bambi adds to a call). Honest about changes: saving or deleting a model or a provider
+    (the admin, the catalogue commands) forgets every kept copy in the process that saved it at
+    once (`image_models_forget`, connected in ByokConfig.ready), and the other processes read
+    the new row within CATALOGUE_CACHE_SECONDS. An update() that bypasses signals waits for the
+    expiry too. The copy is shared by the process's threads: nothing may modify it.
+    """
+    now = time.monotonic()
+    kept = _models.get(pk)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    model = ImageModel.objects.select_related("provider").filter(pk=pk).first()
+    seconds = float(getattr(settings, "CATALOGUE_CACHE_SECONDS", 30))
+    if model is not None and seconds > 0:
+        _models[pk] = (now + seconds, model)
+    return model
+
+
+def image_models_forget(**_kwargs) -> None:
+    """Forget every kept model (a signal receiver: any save or delete in the catalogue)."""
+    _models.clear()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bambi.ids import parse_uuid
 from byok.models import ApiConfiguration, ImageModel
+from byok.selectors import image_model_for_generation
 from generations.inputs import (
     InputRejected,
     InputSource,
@@ -179,7 +180,7 @@ class GenerationForm(forms.Form):
         models = ImageModel.objects.select_related("provider")
         pk = parse_uuid(value)
         if pk is not None:
-            return models.filter(pk=pk).first()
+            return image_model_for_generation(pk)
         # The provider's own model id ("dall-e-3") is accepted too, for API clients.
         candidates = list(models.filter(model_id=value))
         if configuration is not None:

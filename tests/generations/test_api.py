@@ -412,3 +412,34 @@ def test_a_generation_takes_a_bounded_number_of_statements(logged_in, configs, r
     statements = [q["sql"].split()[0].upper() for q in ctx.captured_queries]
     assert len(statements) <= 15, statements
     assert statements.count("SELECT") <= 4, statements
+
+
+def test_a_model_switched_off_in_the_admin_is_refused_at_once(logged_in, configs, rsps):
+    # The generation path keeps catalogue rows per process (byok.selectors); a save, as the
+    # admin makes it, is seen by the next generation.
+    rsps.post(generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5"))
+    model = image_model("openai", "gpt-image-1.5")
+    assert post(logged_in, body_for(configs["openai"], model)).status_code == 201
+    model.is_active = False
+    model.save()
+    refused = post(logged_in, body_for(configs["openai"], model))
+    assert refused.status_code == 400
+    assert "not available any more" in refused.json()["error"]
+
+
+def test_a_model_changed_by_another_process_is_seen_within_the_cache_time(
+    logged_in, configs, rsps, settings
+):
+    # A change this process did not save itself (another server, an update() past the
+    # signals) is read again once CATALOGUE_CACHE_SECONDS have passed.
+    import time
+
+    from byok.models import ImageModel
+
+    settings.CATALOGUE_CACHE_SECONDS = 0.3
+    rsps.post(generate_url("openai", "gpt-image-1.5"), json=success_body("openai", "gpt-image-1.5"))
+    model = image_model("openai", "gpt-image-1.5")
+    assert post(logged_in, body_for(configs["openai"], model)).status_code == 201
+    ImageModel.objects.filter(pk=model.pk).update(is_active=False)
+    time.sleep(0.4)
+    assert post(logged_in, body_for(configs["openai"], model)).status_code == 400
