@@ -15,6 +15,8 @@ p95 ≤ latency + 2 s, ≤ 3 MB RSS per generation in flight, connections ≤ wo
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
 import threading
 import time
@@ -38,6 +40,49 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
 
 
+async def burst(port: int, clients, steps: list) -> list[tuple[int, float, str]]:
+    """Every client's POST /api/generations/ at the same moment, on its own connection, from
+    one event loop; (status, seconds, start of the body) each."""
+    requests_bytes = []
+    for cookies, headers, body in clients:
+        payload = json.dumps(body).encode()
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        head = (
+            f"POST /api/generations/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+            f"Cookie: {cookie}\r\nX-CSRFToken: {headers['X-CSRFToken']}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        requests_bytes.append(head.encode() + payload)
+    go = asyncio.Event()
+
+    async def one(raw: bytes) -> tuple[int, float, str]:
+        await go.wait()
+        t0 = time.perf_counter()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(raw)
+            await writer.drain()
+            status_line = await asyncio.wait_for(reader.readline(), 120)
+            header_lines = []
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                header_lines.append(line.decode("latin-1"))
+            headers = dict(h.split(":", 1) for h in header_lines if ":" in h)
+            headers = {k.strip().lower(): v.strip() for k, v in headers.items()}
+            body = await reader.readexactly(int(headers.get("content-length", 0)))
+            writer.close()
+            elapsed = time.perf_counter() - t0
+            steps.append(server_timing(headers.get("server-timing", "")))
+            return int(status_line.split()[1]), elapsed, body[:200].decode("utf-8", "replace")
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
+            return 0, time.perf_counter() - t0, repr(exc)[:200]
+
+    tasks = [asyncio.create_task(one(raw)) for raw in requests_bytes]
+    await asyncio.sleep(0.1)  # every task waiting at the start line
+    go.set()
+    return list(await asyncio.gather(*tasks))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--inflight", type=int, default=500)
@@ -45,6 +90,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--threads", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--pool-max", type=int, default=None, help="DATABASE_POOL_MAX per worker")
+    parser.add_argument(
+        "--client",
+        choices=("asyncio", "threads"),
+        default="asyncio",
+        help="asyncio: one event loop sends every request (a light client: the burst measures "
+        "the server); threads: one requests call per thread",
+    )
     parser.add_argument(
         "--py-spy",
         metavar="FILE",
@@ -161,8 +213,11 @@ def main() -> None:
                 time.sleep(1.0)
             cpu_before = app.cpu_seconds()
             started = time.perf_counter()
-            with ThreadPoolExecutor(args.inflight) as pool:
-                results = list(pool.map(fire, range(args.inflight)))
+            if args.client == "threads":
+                with ThreadPoolExecutor(args.inflight) as pool:
+                    results = list(pool.map(fire, range(args.inflight)))
+            else:
+                results = asyncio.run(burst(app.port, clients, steps))
             wall = time.perf_counter() - started
             cpu = app.cpu_seconds() - cpu_before
             if spy is not None:
