@@ -385,6 +385,16 @@ def pct(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def server_timing(header: str) -> dict[str, float]:
+    """`a;dur=1.5, b;dur=2` -> {"a": 1.5, "b": 2.0} (ms)."""
+    out: dict[str, float] = {}
+    for entry in header.split(","):
+        name, _, rest = entry.strip().partition(";dur=")
+        if name and rest:
+            out[name] = out.get(name, 0.0) + float(rest)
+    return out
+
+
 def summary_ms(values: list[float]) -> str:
     ms = [v * 1000 for v in values]
     mean = statistics.mean(ms)

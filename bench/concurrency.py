@@ -33,8 +33,8 @@ from _harness import (
     make_user,
     pct,
     point_providers_at,
+    server_timing,
 )
-from generation_overhead import server_timing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests  # noqa: E402
@@ -151,29 +151,25 @@ def main() -> None:
             barrier = threading.Barrier(args.inflight)
             steps: list[dict[str, float]] = []
 
-            def fire_once(client) -> tuple[int, float, str]:
+            def post(client) -> requests.Response:
                 cookies, headers, body = client
-                r = requests.post(
+                return requests.post(
                     f"{app.url}/api/generations/",
                     json=body,
                     cookies=cookies,
                     headers=headers,
                     timeout=120,
                 )
+
+            def fire_once(client) -> tuple[int, float, str]:
+                r = post(client)
                 return r.status_code, 0.0, r.text[:200]
 
             def fire(i: int) -> tuple[int, float, str]:
-                cookies, headers, body = clients[i]
                 barrier.wait(timeout=60)
                 t0 = time.perf_counter()
                 try:
-                    r = requests.post(
-                        f"{app.url}/api/generations/",
-                        json=body,
-                        cookies=cookies,
-                        headers=headers,
-                        timeout=120,
-                    )
+                    r = post(clients[i])
                     steps.append(server_timing(r.headers.get("Server-Timing", "")))
                     return r.status_code, time.perf_counter() - t0, r.text[:200]
                 except requests.RequestException as exc:

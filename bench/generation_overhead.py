@@ -33,6 +33,7 @@ from _harness import (
     make_user,
     pct,
     point_providers_at,
+    server_timing,
     session_for,
 )
 
@@ -165,16 +166,6 @@ def main() -> None:
             f"verdict: overhead p50 ≤ 10 ms at 0 s {'OK' if overhead_ok else 'MISS'}; "
             f"≤ 1.005× at 2 s {'OK' if ratio_ok else 'MISS'}"
         )
-
-
-def server_timing(header: str) -> dict[str, float]:
-    """`a;dur=1.5, b;dur=2` -> {"a": 1.5, "b": 2.0} (ms)."""
-    out: dict[str, float] = {}
-    for entry in header.split(","):
-        name, _, rest = entry.strip().partition(";dur=")
-        if name and rest:
-            out[name] = out.get(name, 0.0) + float(rest)
-    return out
 
 
 if __name__ == "__main__":
