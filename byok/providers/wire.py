@@ -93,7 +93,10 @@ def _string_end(body: bytes, start: int) -> int:
     return -1
 
 
-_DATA_URI_BYTES = re.compile(rb"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,", re.I)
+# A `data:image/…;base64,` prefix, in text (decode_b64) and in an answer's bytes (_blob).
+_DATA_URI_PATTERN = r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,"
+_DATA_URI = re.compile(_DATA_URI_PATTERN, re.IGNORECASE)
+_DATA_URI_BYTES = re.compile(_DATA_URI_PATTERN.encode(), re.IGNORECASE)
 
 
 def _blob(text: memoryview) -> Base64Blob | None:
@@ -123,7 +126,6 @@ def _put_blobs(value: Any, blobs: list[Base64Blob]) -> Any:
     return value
 
 
-_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,;]*)*;base64,", re.IGNORECASE)
 
 
 def decode_b64(data: Any) -> tuple[bytes, str | None]:
