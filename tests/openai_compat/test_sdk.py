@@ -222,16 +222,22 @@ class Recorder:
         self.retry_after.append(response.headers.get("retry-after"))
 
 
-def test_the_sdk_retries_a_provider_rate_limit_after_its_retry_after(
-    live_server, token, user, keys, standin
-):
+def recording_sdk(live_server, token, *, max_retries: int) -> tuple[openai.OpenAI, Recorder]:
+    """The SDK with `max_retries`, and the Recorder of every answer its transport receives."""
     seen = Recorder()
     client = sdk_for(
         live_server,
         token.secret,
-        max_retries=2,
+        max_retries=max_retries,
         http_client=openai.DefaultHttpxClient(event_hooks={"response": [seen]}),
     )
+    return client, seen
+
+
+def test_the_sdk_retries_a_provider_rate_limit_after_its_retry_after(
+    live_server, token, user, keys, standin
+):
+    client, seen = recording_sdk(live_server, token, max_retries=2)
     # The provider refuses every generation for the next 2 seconds and says so in Retry-After,
     # which Bambi passes on. Retrying sooner would be refused again and counted.
     standin.throttle(2)
@@ -254,13 +260,7 @@ def test_the_sdk_retries_a_provider_rate_limit_after_its_retry_after(
 def test_a_failure_after_the_provider_answered_tells_the_sdk_not_to_retry(
     live_server, token, user, keys, standin
 ):
-    seen = Recorder()
-    client = sdk_for(
-        live_server,
-        token.secret,
-        max_retries=2,
-        http_client=openai.DefaultHttpxClient(event_hooks={"response": [seen]}),
-    )
+    client, seen = recording_sdk(live_server, token, max_retries=2)
     standin.answer_image = b"this is not an image"  # the provider answered (and billed)
 
     with pytest.raises(openai.InternalServerError) as failed:
@@ -275,13 +275,7 @@ def test_a_failure_after_the_provider_answered_tells_the_sdk_not_to_retry(
 def test_a_provider_server_error_may_be_retried_and_is_never_charged(
     live_server, token, user, keys, standin
 ):
-    seen = Recorder()
-    client = sdk_for(
-        live_server,
-        token.secret,
-        max_retries=1,
-        http_client=openai.DefaultHttpxClient(event_hooks={"response": [seen]}),
-    )
+    client, seen = recording_sdk(live_server, token, max_retries=1)
 
     with pytest.raises(openai.InternalServerError):
         client.images.generate(model="gpt-image-1.5", prompt="UPSTREAM500 a fawn")
