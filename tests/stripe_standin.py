@@ -72,41 +72,22 @@ class StripeStandIn:
     def _register(self) -> None:
         get = responses.GET
         self.rsps.add_callback(get, f"{API}/v1/account", lambda r: self._json(self.account))
-        self.rsps.add_callback(
-            get,
-            re.compile(rf"{API}/v1/customers/cus_\w+(\?.*)?$"),
-            lambda r: self._json(self.customer),
-        )
-        self.rsps.add_callback(
-            get,
-            re.compile(rf"{API}/v1/subscriptions/sub_\w+(\?.*)?$"),
-            lambda r: self._json(self.subscription),
-        )
-        self.rsps.add_callback(
-            get,
-            re.compile(rf"{API}/v1/products/prod_\w+/features(\?.*)?$"),
-            lambda r: self._json(load("product_features")),
-        )
-        self.rsps.add_callback(
-            get,
-            re.compile(rf"{API}/v1/products/prod_\w+(\?.*)?$"),
-            lambda r: self._json(self.product),
-        )
-        self.rsps.add_callback(
-            get,
-            re.compile(rf"{API}/v1/prices/price_\w+(\?.*)?$"),
-            lambda r: self._json(self.price),
-        )
-        self.rsps.add_callback(
-            get,
-            re.compile(rf"{API}/v1/checkout/sessions/cs_\w+(\?.*)?$"),
-            lambda r: self._json(self.checkout_session),
-        )
-        self.rsps.add_callback(
-            get,
-            re.compile(rf"{API}/v1/invoices/in_\w+(\?.*)?$"),
-            lambda r: self._json(self.invoice),
-        )
+        # Objects read back by id, answered as they are when asked (a test may change them).
+        by_id = [
+            (r"customers/cus_\w+", lambda: self.customer),
+            (r"subscriptions/sub_\w+", lambda: self.subscription),
+            (r"products/prod_\w+/features", lambda: load("product_features")),
+            (r"products/prod_\w+", lambda: self.product),
+            (r"prices/price_\w+", lambda: self.price),
+            (r"checkout/sessions/cs_\w+", lambda: self.checkout_session),
+            (r"invoices/in_\w+", lambda: self.invoice),
+        ]
+        for path, answer in by_id:
+            self.rsps.add_callback(
+                get,
+                re.compile(rf"{API}/v1/{path}(\?.*)?$"),
+                lambda r, answer=answer: self._json(answer()),
+            )
         self.rsps.add_callback(responses.POST, f"{API}/v1/customers", self._create_customer)
         self.rsps.add_callback(
             responses.POST,
